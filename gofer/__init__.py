@@ -1,0 +1,1 @@
+"""The gofer: the only process that opens the sandbox's host files."""

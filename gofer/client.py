@@ -1,0 +1,77 @@
+"""The sentry's side of the gofer channel."""
+
+from __future__ import annotations
+
+import array
+import errno
+import os
+import socket
+
+from gofer import protocol as p
+
+_ANC_SPACE = socket.CMSG_SPACE(4 * 4)
+_MAX_RESPONSE = 1 << 18
+
+
+class GoferClient:
+    """Synchronous request/response over one SOCK_SEQPACKET socket.
+
+    A dead or misbehaving gofer never hangs or crashes the sentry: every call then
+    answers R_ERROR(EIO) and `failed` says why.
+    """
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.failed: str | None = None
+        self.requests = 0
+
+    def call(self, msg: p.Message) -> tuple[p.Message, int]:
+        """Send one request; returns (response, fd or -1). The caller owns the fd."""
+        if self.failed:
+            return p.RError(errno.EIO), -1
+        self.requests += 1
+        try:
+            self.sock.send(p.encode(msg))
+            data, ancdata, flags, _ = self.sock.recvmsg(_MAX_RESPONSE, _ANC_SPACE,
+                                                        socket.MSG_CMSG_CLOEXEC)
+        except OSError as exc:
+            return self._fail(f"the gofer channel broke ({os.strerror(exc.errno or 0)})")
+        fds = array.array("i")
+        for level, kind, raw in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(raw[: len(raw) - len(raw) % fds.itemsize])
+        if not data:
+            _close_all(fds)
+            return self._fail("the gofer exited")
+        if flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
+            _close_all(fds)
+            return self._fail("the gofer sent an oversized message")
+        try:
+            resp = p.decode(data)
+        except p.ProtocolError as exc:
+            _close_all(fds)
+            return self._fail(f"the gofer sent garbage ({exc})")
+        if isinstance(resp, p.RFd):
+            if len(fds) != 1:
+                _close_all(fds)
+                return self._fail("the gofer sent R_FD without exactly one descriptor")
+            return resp, fds[0]
+        if fds:
+            _close_all(fds)
+            return self._fail(f"the gofer sent descriptors with {type(resp).__name__}")
+        if resp.ID < p.MsgId.R_OK:
+            return self._fail(f"the gofer sent a request ({type(resp).__name__})")
+        return resp, -1
+
+    def _fail(self, why: str) -> tuple[p.Message, int]:
+        if not self.failed:
+            self.failed = why
+        return p.RError(errno.EIO), -1
+
+
+def _close_all(fds) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass

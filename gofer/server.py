@@ -1,0 +1,366 @@
+"""The gofer's request loop: the only code that touches the sandbox's files.
+
+Each request names a path from the sandbox root. The gofer walks it one name at a
+time from its root descriptor with O_NOFOLLOW, so no walk can leave the root and no
+symlink is ever followed here: a symlink met on the way is reported (R_SYMLINK) and
+the sentry's VFS decides what it means. Every handler is served under the caller's
+filesystem credentials.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import socket
+import stat
+
+from gofer import protocol as p
+from sentry import ffi
+
+_DIR_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC
+_PATH_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
+_MAX_REQUEST = 1 << 18
+_STAT_SIZE = 144
+_STATX_SIZE = 256
+
+
+_R_FD = p.encode(p.RFd())
+
+
+class _Symlink(Exception):
+    def __init__(self, index: int, target: bytes):
+        self.index = index
+        self.target = target
+
+
+class Gofer:
+    def __init__(self, sock: socket.socket, root_fd: int):
+        self.sock = sock
+        self.root_fd = root_fd
+        self._creds = p.Creds(0, 0, ())
+        self._stat_buf = ctypes.create_string_buffer(_STAT_SIZE)
+        self._statx_buf = ctypes.create_string_buffer(_STATX_SIZE)
+        self.handlers = {
+            p.WalkOpen: self.walk_open, p.Stat: self.stat, p.Statx: self.statx,
+            p.Mkdir: self.mkdir, p.Mknod: self.mknod, p.Symlink: self.symlink,
+            p.Link: self.link, p.Unlink: self.unlink, p.Rename: self.rename,
+            p.Chmod: self.chmod, p.Chown: self.chown, p.Utimens: self.utimens,
+            p.Truncate: self.truncate, p.Getxattr: self.getxattr,
+            p.Listxattr: self.listxattr, p.Setxattr: self.setxattr,
+            p.Removexattr: self.removexattr, p.Access: self.access,
+            p.Readlink: self.readlink,
+        }
+
+    # -- loop -------------------------------------------------------------
+    def serve(self) -> None:
+        while True:
+            try:
+                data, ancdata, _flags, _addr = self.sock.recvmsg(_MAX_REQUEST, 0)
+            except ConnectionResetError:
+                return
+            if not data:
+                return
+            for level, kind, raw in ancdata:  # requests never carry fds: drop any
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    for fd in _fds(raw):
+                        os.close(fd)
+            payload, fd = self.handle(data)
+            if fd < 0:
+                self.sock.send(payload)
+                continue
+            try:
+                self.sock.sendmsg([payload], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                               fd.to_bytes(4, "little"))])
+            finally:
+                os.close(fd)
+
+    def handle(self, data: bytes) -> tuple[bytes, int]:
+        """Serve one encoded request: (encoded response, descriptor to pass or -1)."""
+        try:
+            req = p.decode(data)
+            handler = self.handlers.get(type(req))
+            if handler is None:
+                raise p.ProtocolError(f"{type(req).__name__} is not a request")
+        except p.ProtocolError:
+            return p.encode(p.RError(errno.EPROTO)), -1
+        try:
+            self._become(req.creds)
+            resp = handler(req)
+        except _Symlink as link:
+            return p.encode(p.RSymlink(getattr(link, "which", 0), link.index, link.target)), -1
+        except OSError as exc:
+            return p.encode(p.RError(exc.errno or errno.EIO)), -1
+        if isinstance(resp, int):
+            return _R_FD, resp
+        return p.encode(resp), -1
+
+    def _become(self, creds: p.Creds) -> None:
+        if creds == self._creds:
+            return
+        # fsuid/fsgid are what the kernel checks for file access; back to 0 first so
+        # the change is always permitted.
+        os.setgroups(list(creds.groups))
+        ffi.setfsgid(creds.gid)
+        ffi.setfsuid(creds.uid)
+        self._creds = creds
+
+    # -- walking ----------------------------------------------------------
+    def _walk_dirs(self, path: tuple[bytes, ...]) -> int:
+        """Open the directory `path` (every name a directory, none followed)."""
+        cur = os.dup(self.root_fd)
+        try:
+            for i, name in enumerate(path):
+                try:
+                    nxt = os.open(name, _DIR_FLAGS, dir_fd=cur)
+                except OSError as exc:
+                    if exc.errno in (errno.ENOTDIR, errno.ELOOP):
+                        self._raise_if_symlink(cur, name, i)
+                    raise
+                os.close(cur)
+                cur = nxt
+            fd, cur = cur, -1
+            return fd
+        finally:
+            if cur >= 0:
+                os.close(cur)
+
+    def _raise_if_symlink(self, dirfd: int, name: bytes, index: int) -> None:
+        try:
+            target = os.readlink(name, dir_fd=dirfd)
+        except OSError:
+            return
+        raise _Symlink(index, target)
+
+    def _parent(self, path: tuple[bytes, ...]) -> tuple[int, bytes]:
+        if not path:
+            raise OSError(errno.EBUSY, "the root has no parent")
+        return self._walk_dirs(path[:-1]), path[-1]
+
+    def _final(self, path: tuple[bytes, ...], follow: bool) -> int:
+        """O_PATH descriptor of the object itself (a symlink only if not follow)."""
+        if not path:
+            return os.dup(self.root_fd)
+        parent, name = self._parent(path)
+        try:
+            fd = os.open(name, _PATH_FLAGS, dir_fd=parent)
+            if follow and stat.S_ISLNK(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise _Symlink(len(path) - 1, os.readlink(name, dir_fd=parent))
+            return fd
+        finally:
+            os.close(parent)
+
+    # -- handlers -----------------------------------------------------------
+    def walk_open(self, req: p.WalkOpen) -> int:
+        flags = req.flags | os.O_NOFOLLOW | os.O_CLOEXEC
+        if not req.path:
+            return os.open(".", flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW),
+                           dir_fd=self.root_fd)
+        parent, name = self._parent(req.path)
+        try:
+            try:
+                fd = os.open(name, flags, req.mode, dir_fd=parent)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP and req.follow:
+                    self._raise_if_symlink(parent, name, len(req.path) - 1)
+                raise
+            if req.follow and flags & os.O_PATH and stat.S_ISLNK(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise _Symlink(len(req.path) - 1, os.readlink(name, dir_fd=parent))
+            return fd
+        finally:
+            os.close(parent)
+
+    def stat(self, req: p.Stat) -> p.RData:
+        fd = self._final(req.path, bool(req.follow))
+        try:
+            ffi.fstatat_raw(fd, self._stat_buf)
+            return p.RData(self._stat_buf.raw)
+        finally:
+            os.close(fd)
+
+    def statx(self, req: p.Statx) -> p.RData:
+        fd = self._final(req.path, bool(req.follow))
+        try:
+            flags = ffi.AT_EMPTY_PATH | (req.sync_flags & 0x6000)
+            ffi.statx_raw(fd, b"", flags, req.mask, self._statx_buf)
+            return p.RData(self._statx_buf.raw)
+        finally:
+            os.close(fd)
+
+    def readlink(self, req: p.Readlink) -> p.RData:
+        parent, name = self._parent(req.path)
+        try:
+            return p.RData(os.readlink(name, dir_fd=parent))
+        finally:
+            os.close(parent)
+
+    def access(self, req: p.Access) -> p.ROk:
+        fd = self._final(req.path, bool(req.follow))
+        try:
+            # AT_EACCESS: check with the fs ids just taken on, not the gofer's real ids
+            ffi.faccessat2(fd, b"", req.mode, ffi.AT_EMPTY_PATH | ffi.AT_EACCESS)
+            return p.ROk()
+        finally:
+            os.close(fd)
+
+    def mkdir(self, req: p.Mkdir) -> p.ROk:
+        parent, name = self._parent(req.path)
+        try:
+            os.mkdir(name, req.mode, dir_fd=parent)
+            return p.ROk()
+        finally:
+            os.close(parent)
+
+    def mknod(self, req: p.Mknod) -> p.ROk:
+        kind = stat.S_IFMT(req.mode)
+        if kind not in (0, stat.S_IFREG, stat.S_IFIFO, stat.S_IFSOCK):
+            raise OSError(errno.EPERM, "device nodes cannot be created in the sandbox")
+        parent, name = self._parent(req.path)
+        try:
+            os.mknod(name, req.mode, 0, dir_fd=parent)
+            return p.ROk()
+        finally:
+            os.close(parent)
+
+    def symlink(self, req: p.Symlink) -> p.ROk:
+        if not req.target or b"\0" in req.target or len(req.target) >= p.PATH_MAX:
+            raise OSError(errno.ENOENT if not req.target else errno.ENAMETOOLONG, "bad target")
+        parent, name = self._parent(req.path)
+        try:
+            os.symlink(req.target, name, dir_fd=parent)
+            return p.ROk()
+        finally:
+            os.close(parent)
+
+    def link(self, req: p.Link) -> p.ROk:
+        src_parent, src_name = self._parent_of(req.old, 0)
+        try:
+            dst_parent, dst_name = self._parent_of(req.new, 1)
+            try:
+                os.link(src_name, dst_name, src_dir_fd=src_parent, dst_dir_fd=dst_parent,
+                        follow_symlinks=False)
+                return p.ROk()
+            finally:
+                os.close(dst_parent)
+        finally:
+            os.close(src_parent)
+
+    def _parent_of(self, path: tuple[bytes, ...], which: int) -> tuple[int, bytes]:
+        try:
+            return self._parent(path)
+        except _Symlink as link:
+            link.which = which
+            raise
+
+    def unlink(self, req: p.Unlink) -> p.ROk:
+        parent, name = self._parent(req.path)
+        try:
+            if req.rmdir:
+                os.rmdir(name, dir_fd=parent)
+            else:
+                os.unlink(name, dir_fd=parent)
+            return p.ROk()
+        finally:
+            os.close(parent)
+
+    def rename(self, req: p.Rename) -> p.ROk:
+        src_parent, src_name = self._parent_of(req.old, 0)
+        try:
+            dst_parent, dst_name = self._parent_of(req.new, 1)
+            try:
+                ffi.renameat2(src_parent, src_name, dst_parent, dst_name, req.flags)
+                return p.ROk()
+            finally:
+                os.close(dst_parent)
+        finally:
+            os.close(src_parent)
+
+    @staticmethod
+    def _via_proc(fd: int) -> str:
+        # An O_PATH descriptor cannot be fchmod'ed; its /proc/self/fd link can. The
+        # gofer's cwd is its own /proc/self/fd (see gofer.view), so the name is relative.
+        return str(fd)
+
+    def chmod(self, req: p.Chmod) -> p.ROk:
+        fd = self._final(req.path, bool(req.follow))
+        try:
+            if stat.S_ISLNK(os.fstat(fd).st_mode):
+                raise OSError(errno.EOPNOTSUPP, "symlinks have no mode")
+            os.chmod(self._via_proc(fd), req.mode & 0o7777)
+            return p.ROk()
+        finally:
+            os.close(fd)
+
+    def chown(self, req: p.Chown) -> p.ROk:
+        fd = self._final(req.path, bool(req.follow))
+        try:
+            ffi.fchownat(fd, b"", req.uid, req.gid, ffi.AT_EMPTY_PATH)
+            return p.ROk()
+        finally:
+            os.close(fd)
+
+    def utimens(self, req: p.Utimens) -> p.ROk:
+        fd = self._final(req.path, bool(req.follow))
+        try:
+            times = (req.atime_sec, req.atime_nsec, req.mtime_sec, req.mtime_nsec)
+            if stat.S_ISLNK(os.fstat(fd).st_mode):
+                # utimensat has no AT_EMPTY_PATH: reach the link through its parent.
+                parent, name = self._parent(req.path)
+                try:
+                    ffi.utimensat(parent, name, times, ffi.AT_SYMLINK_NOFOLLOW)
+                finally:
+                    os.close(parent)
+            else:
+                ffi.utimensat(ffi.AT_FDCWD, self._via_proc(fd).encode(), times, 0)
+            return p.ROk()
+        finally:
+            os.close(fd)
+
+    def truncate(self, req: p.Truncate) -> p.ROk:
+        fd = self.walk_open(p.WalkOpen(req.creds, req.path, 0, os.O_WRONLY, 0))
+        try:
+            os.ftruncate(fd, req.length)
+            return p.ROk()
+        finally:
+            os.close(fd)
+
+    def _xattr_target(self, path: tuple[bytes, ...], follow: bool) -> tuple[int, str]:
+        fd = self._final(path, follow)
+        return fd, self._via_proc(fd)
+
+    def getxattr(self, req: p.Getxattr) -> p.RData:
+        fd, where = self._xattr_target(req.path, bool(req.follow))
+        try:
+            return p.RData(os.getxattr(where, req.name)[:p.MAX_DATA])
+        finally:
+            os.close(fd)
+
+    def listxattr(self, req: p.Listxattr) -> p.RData:
+        fd, where = self._xattr_target(req.path, bool(req.follow))
+        try:
+            names = os.listxattr(where)
+            return p.RData(b"".join(os.fsencode(n) + b"\0" for n in names)[:p.MAX_DATA])
+        finally:
+            os.close(fd)
+
+    def setxattr(self, req: p.Setxattr) -> p.ROk:
+        fd, where = self._xattr_target(req.path, bool(req.follow))
+        try:
+            os.setxattr(where, req.name, req.value, req.flags)
+            return p.ROk()
+        finally:
+            os.close(fd)
+
+    def removexattr(self, req: p.Removexattr) -> p.ROk:
+        fd, where = self._xattr_target(req.path, bool(req.follow))
+        try:
+            os.removexattr(where, req.name)
+            return p.ROk()
+        finally:
+            os.close(fd)
+
+
+def _fds(raw: bytes) -> list[int]:
+    return [int.from_bytes(raw[i:i + 4], "little") for i in range(0, len(raw) - 3, 4)]

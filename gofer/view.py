@@ -1,0 +1,192 @@
+"""Building the sandbox's filesystem view, in the gofer's own mount namespace.
+
+The gofer opens every host source first, then in a private mount namespace mounts
+the root (an overlay whose upper layer is memory or a directory, or a read-only bind),
+a minimal /dev, the volumes and tmpfs mounts, and pivots into it: from then on the
+gofer's "/" is the sandbox's "/" and nothing else of the host is reachable by path.
+The application later joins this same mount namespace (sentry.init), so the files the
+gofer opens and the ones the kernel opens itself (ELF interpreters, '#!' lines) are
+the same objects, and /proc/PID/fd links read the same in both.
+
+Mount targets are resolved inside the root (openat2 RESOLVE_IN_ROOT): a symlink in a
+root filesystem can never send a mount outside it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from sentry import ffi
+from sentry.config import ConfigError, SandboxConfig
+
+STAGING = "/tmp"   # shadowed only inside the gofer's private mount namespace
+DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",
+             "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2",
+             "ptmx": "pts/ptmx"}
+_DIR = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def _fdpath(fd: int) -> str:
+    return f"/proc/self/fd/{fd}"
+
+
+class ViewBuilder:
+    def __init__(self, cfg: SandboxConfig):
+        self.cfg = cfg
+        # Sources must be opened inside the new mount namespace (the kernel refuses to
+        # bind or overlay mounts of another namespace), before any mount shadows them.
+        ffi.unshare(ffi.CLONE_NEWNS)
+        ffi.mount(None, "/", None, ffi.MS_REC | ffi.MS_PRIVATE)
+        try:
+            self.root_src = os.open(cfg.root, _DIR)
+        except OSError as exc:
+            raise ConfigError(f"--root {cfg.root}: {exc.strerror}") from None
+        self.vol_src = []
+        for vol in cfg.volumes:
+            try:
+                self.vol_src.append(os.open(vol.source, os.O_PATH | os.O_CLOEXEC))
+            except OSError as exc:
+                raise ConfigError(f"--volume {vol.source}: {exc.strerror}") from None
+        self.dev_src = {}
+        for name in DEVICES:
+            try:
+                self.dev_src[name] = os.open(f"/dev/{name}", os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                pass  # a host without /dev/tty, say: the sandbox goes without
+        self.overlay_dir = None
+        if cfg.overlay.startswith("dir="):
+            self.overlay_dir = cfg.overlay[4:]
+            for sub in ("upper", "work"):
+                os.makedirs(os.path.join(self.overlay_dir, sub), exist_ok=True)
+        self.proc_self_fd = os.open("/proc/self/fd", _DIR)
+
+    def build(self) -> int:
+        """Mount the view and pivot into it; returns an O_PATH fd of the new root."""
+        ffi.mount("sandvisor", STAGING, "tmpfs", ffi.MS_NOSUID | ffi.MS_NODEV, "mode=700")
+        new_root = f"{STAGING}/root"
+        os.mkdir(new_root)
+        self._mount_root(new_root)
+        root_fd = os.open(new_root, _DIR)
+        try:
+            self._mount_dev(root_fd)
+            for vol, src in zip(self.cfg.volumes, self.vol_src):
+                self._mount_volume(root_fd, vol, src)
+            for path in self.cfg.tmpfs:
+                target = self._ensure(root_fd, path, directory=True)
+                ffi.mount("tmpfs", _fdpath(target), "tmpfs", ffi.MS_NOSUID | ffi.MS_NODEV,
+                          "mode=1777")
+                os.close(target)
+            for path in ("proc", "sys"):
+                os.close(self._ensure(root_fd, path, directory=True))
+        finally:
+            os.close(root_fd)
+        os.chdir(new_root)
+        ffi.pivot_root(".", ".")
+        ffi.umount2(".", ffi.MNT_DETACH)
+        os.chdir("/")
+        root = os.open("/", _DIR)
+        # The gofer works in its own /proc/self/fd (kept from the host's procfs) so
+        # that an O_PATH descriptor N can be reached by the relative name "N".
+        os.fchdir(self.proc_self_fd)
+        for fd in [self.root_src, *self.vol_src, *self.dev_src.values(), self.proc_self_fd]:
+            os.close(fd)
+        return root
+
+    def _mount_root(self, new_root: str) -> None:
+        mode = self.cfg.overlay
+        if mode == "none":
+            ffi.mount(_fdpath(self.root_src), new_root, None, ffi.MS_BIND)
+            ffi.mount(None, new_root, None,
+                      ffi.MS_BIND | ffi.MS_REMOUNT | ffi.MS_RDONLY | ffi.MS_NOSUID)
+            return
+        if self.overlay_dir is None:
+            upper, work = f"{STAGING}/upper", f"{STAGING}/work"
+            os.mkdir(upper)
+            os.mkdir(work)
+        else:
+            upper = os.path.join(self.overlay_dir, "upper")
+            work = os.path.join(self.overlay_dir, "work")
+        opts = f"lowerdir={_fdpath(self.root_src)},upperdir={upper},workdir={work}"
+        try:
+            ffi.mount("overlay", new_root, "overlay", 0, opts)
+        except OSError as exc:
+            raise ConfigError(f"cannot mount the overlay over {self.cfg.root}: {exc.strerror}; "
+                              "try --overlay none") from None
+
+    def _mount_dev(self, root_fd: int) -> None:
+        dev = self._ensure(root_fd, "/dev", directory=True)
+        try:
+            ffi.mount("tmpfs", _fdpath(dev), "tmpfs", ffi.MS_NOSUID | ffi.MS_NOEXEC,
+                      "mode=755,size=1m")
+        finally:
+            os.close(dev)
+        dev = ffi.openat2(root_fd, "dev", _DIR, 0, ffi.RESOLVE_IN_ROOT)  # the new tmpfs
+        try:
+            for name, src in self.dev_src.items():
+                os.close(os.open(name, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o666,
+                                 dir_fd=dev))
+                node = os.open(name, os.O_PATH | os.O_CLOEXEC, dir_fd=dev)
+                try:
+                    ffi.mount(_fdpath(src), _fdpath(node), None, ffi.MS_BIND)
+                finally:
+                    os.close(node)
+            for name, target in DEV_LINKS.items():
+                os.symlink(target, name, dir_fd=dev)
+            for name in ("pts", "shm", "mqueue"):
+                os.mkdir(name, 0o755, dir_fd=dev)
+            shm = os.open("shm", _DIR, dir_fd=dev)
+            ffi.mount("shm", _fdpath(shm), "tmpfs", ffi.MS_NOSUID | ffi.MS_NODEV, "mode=1777")
+            os.close(shm)
+            pts = os.open("pts", _DIR, dir_fd=dev)
+            try:
+                ffi.mount("devpts", _fdpath(pts), "devpts", ffi.MS_NOSUID | ffi.MS_NOEXEC,
+                          "newinstance,ptmxmode=0666,mode=620")
+            except OSError:
+                pass  # no ptys inside; everything else works
+            os.close(pts)
+        finally:
+            os.close(dev)
+
+    def _mount_volume(self, root_fd: int, vol, src: int) -> None:
+        is_dir = os.path.isdir(_fdpath(src))
+        target = self._ensure(root_fd, vol.target, directory=is_dir)
+        try:
+            ffi.mount(_fdpath(src), _fdpath(target), None, ffi.MS_BIND | ffi.MS_REC)
+        finally:
+            os.close(target)
+        if vol.readonly:
+            target = ffi.openat2(root_fd, vol.target, os.O_PATH | os.O_CLOEXEC, 0,
+                                 ffi.RESOLVE_IN_ROOT)
+            try:
+                ffi.mount(None, _fdpath(target), None,
+                          ffi.MS_BIND | ffi.MS_REMOUNT | ffi.MS_RDONLY | ffi.MS_NOSUID)
+            finally:
+                os.close(target)
+
+    def _ensure(self, root_fd: int, path: str, directory: bool) -> int:
+        """O_PATH fd of `path` inside the root, creating it (and its parents) if
+        missing; symlinks on the way resolve inside the root."""
+        try:
+            return ffi.openat2(root_fd, path, os.O_PATH | os.O_CLOEXEC, 0, ffi.RESOLVE_IN_ROOT)
+        except FileNotFoundError:
+            pass
+        parent_path, _, name = path.rstrip("/").rpartition("/")
+        parent = self._ensure(root_fd, parent_path or "/", directory=True)
+        try:
+            if directory:
+                os.mkdir(name, 0o755, dir_fd=parent)
+            else:
+                os.close(os.open(name, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o644,
+                                 dir_fd=parent))
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            if exc.errno == errno.EROFS:
+                raise ConfigError(f"{path} does not exist in the read-only root and cannot "
+                                  "be created; create it or use --overlay memory") from None
+            raise
+        finally:
+            os.close(parent)
+        return ffi.openat2(root_fd, path, os.O_PATH | os.O_CLOEXEC, 0, ffi.RESOLVE_IN_ROOT)

@@ -1,0 +1,1 @@
+"""sandvisor's sentry: platforms, the kernel layer, the VFS and the CLI."""

@@ -1,0 +1,3 @@
+from sentry.cli import main
+
+main()

@@ -1,0 +1,81 @@
+"""`sandvisor do [OPTIONS] -- CMD [ARGS...]`: run one command in a fresh sandbox."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from sentry.config import ConfigError, SandboxConfig, parse_user, parse_volume
+
+EXIT_SANDBOX_ERROR = 125
+
+
+def _fail(message: str) -> None:
+    click.echo(f"sandvisor: {message}", err=True)
+    sys.exit(EXIT_SANDBOX_ERROR)
+
+
+@click.command(context_settings={"ignore_unknown_options": False,
+                                 "allow_interspersed_args": False})
+@click.option("--root", default="/", show_default=True,
+              help="Host directory to use as the sandbox's root.")
+@click.option("--overlay", default="memory", show_default=True,
+              help="Writable layer over the root: none (read-only), memory, or dir=PATH.")
+@click.option("-v", "--volume", "volumes", multiple=True, metavar="HOST:SANDBOX[:ro|rw]",
+              help="Bind a host path into the sandbox (repeatable).")
+@click.option("--tmpfs", multiple=True, metavar="PATH", help="Mount a tmpfs (repeatable).")
+@click.option("--network", default="none", show_default=True, type=click.Choice(["none", "host"]),
+              help="none: only a private loopback; host: the host's network.")
+@click.option("--cwd", default=None, help="Working directory inside (default: the caller's).")
+@click.option("-e", "--env", "env", multiple=True, metavar="K=V",
+              help="Set an environment variable (repeatable); the caller's are passed too.")
+@click.option("--hostname", default="sandvisor", show_default=True)
+@click.option("--user", default=None, metavar="UID[:GID]", help="Run as this user.")
+@click.option("--platform", default="auto", show_default=True,
+              help="How syscalls are trapped (see `sandvisor help platforms`).")
+@click.option("--strace", is_flag=True, help="Log every trapped syscall.")
+@click.option("--strace-log", default=None, metavar="FILE", help="Where --strace writes.")
+@click.option("--debug-log", default=None, metavar="FILE", help="Write sandvisor's own log here.")
+@click.option("--timeout", type=float, default=None, metavar="SECONDS",
+              help="Kill the sandbox after this long (exit status 124).")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platform, strace,
+       strace_log, debug_log, timeout, command):
+    """Run COMMAND in a sandbox: by default the host's root, read-only with a writable
+    overlay in memory that is discarded at exit, the caller's cwd and environment, and
+    no network."""
+    try:
+        environ = dict(os.environ)
+        for item in env:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise ConfigError(f"--env {item!r}: use K=V")
+            environ[key] = value
+        uid, gid = parse_user(user) if user else (None, None)
+        cfg = SandboxConfig(
+            argv=list(command), root=root, overlay=overlay,
+            volumes=[parse_volume(v) for v in volumes], tmpfs=list(tmpfs), network=network,
+            cwd=cwd or _caller_cwd(), env=environ, hostname=hostname, uid=uid, gid=gid,
+            platform=platform, strace=strace or bool(strace_log), strace_log=strace_log,
+            debug_log=debug_log, timeout=timeout)
+        cfg.check()
+    except ConfigError as exc:
+        _fail(str(exc))
+    if os.geteuid() != 0:
+        _fail("sandvisor do needs root for now (namespaces and mounts); run it with sudo")
+    from sentry.runner import SandboxError, report, run_sandbox
+    try:
+        outcome = run_sandbox(cfg)
+    except (SandboxError, ConfigError) as exc:
+        _fail(str(exc))
+    report(outcome)
+    sys.exit(outcome.status)
+
+
+def _caller_cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:
+        return "/"

@@ -1,0 +1,91 @@
+"""A sandbox's configuration, checked before anything is started.
+
+The CLI (`sandvisor do`), the OCI runtime and the Python API all build a
+SandboxConfig; a bad value raises ConfigError with one line that says what to fix.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+class ConfigError(Exception):
+    """Bad configuration: the message is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class Volume:
+    source: str      # host path
+    target: str      # absolute path inside the sandbox
+    readonly: bool = False
+
+
+@dataclass
+class SandboxConfig:
+    argv: list[str]
+    root: str = "/"
+    overlay: str = "memory"            # none | memory | dir=PATH
+    volumes: list[Volume] = field(default_factory=list)
+    tmpfs: list[str] = field(default_factory=list)
+    network: str = "none"              # none | host
+    cwd: str | None = None
+    env: dict[str, str] | None = None  # None: the caller's environment
+    hostname: str = "sandvisor"
+    uid: int | None = None
+    gid: int | None = None
+    platform: str = "auto"
+    strace: bool = False
+    strace_log: str | None = None
+    debug_log: str | None = None
+    timeout: float | None = None
+
+    def check(self) -> None:
+        if not self.argv:
+            raise ConfigError("no command given: sandvisor do [OPTIONS] -- CMD [ARGS...]")
+        if not os.path.isabs(self.root):
+            raise ConfigError(f"--root {self.root!r}: give an absolute path")
+        if not os.path.isdir(self.root):
+            raise ConfigError(f"--root {self.root}: no such directory")
+        if self.overlay not in ("none", "memory") and not self.overlay.startswith("dir="):
+            raise ConfigError(f"--overlay {self.overlay!r}: use none, memory or dir=PATH")
+        if self.overlay.startswith("dir="):
+            where = self.overlay[4:]
+            if not os.path.isabs(where) or not os.path.isdir(where):
+                raise ConfigError(f"--overlay dir={where}: give an existing absolute directory")
+        if self.network not in ("none", "host"):
+            raise ConfigError(f"--network {self.network!r}: use none or host")
+        for path in self.tmpfs:
+            if not path.startswith("/"):
+                raise ConfigError(f"--tmpfs {path!r}: give an absolute path inside the sandbox")
+        if self.cwd is not None and not self.cwd.startswith("/"):
+            raise ConfigError(f"--cwd {self.cwd!r}: give an absolute path inside the sandbox")
+        if self.timeout is not None and self.timeout <= 0:
+            raise ConfigError(f"--timeout {self.timeout}: give a positive number of seconds")
+        if len(self.hostname) > 64:
+            raise ConfigError("--hostname: at most 64 characters")
+
+
+def parse_volume(spec: str) -> Volume:
+    """HOST:SANDBOX[:ro|rw]"""
+    parts = spec.split(":")
+    mode = "rw"
+    if len(parts) == 3:
+        mode = parts.pop()
+    if len(parts) != 2 or mode not in ("ro", "rw") or not all(parts):
+        raise ConfigError(f"--volume {spec!r}: use HOST:SANDBOX[:ro|rw]")
+    source, target = parts
+    if not os.path.isabs(source) or not os.path.isabs(target):
+        raise ConfigError(f"--volume {spec!r}: both paths must be absolute")
+    if not os.path.exists(source):
+        raise ConfigError(f"--volume {spec!r}: {source} does not exist on the host")
+    return Volume(source, target, mode == "ro")
+
+
+def parse_user(spec: str) -> tuple[int, int | None]:
+    """UID[:GID]"""
+    uid, _, gid = spec.partition(":")
+    try:
+        return int(uid), (int(gid) if gid else None)
+    except ValueError:
+        raise ConfigError(f"--user {spec!r}: use numeric UID[:GID]") from None

@@ -1,0 +1,273 @@
+"""The one thin FFI layer: kernel constants, struct layouts and raw syscalls.
+
+Everything above this module is pure Python. Struct sizes and ioctl numbers are
+asserted in tests/unit/test_ffi.py against the values measured on the target kernel.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import os
+import struct
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+_syscall = _libc.syscall
+_syscall.restype = ctypes.c_long
+
+# --- x86_64 syscall numbers used directly (not through the table) -------------
+NR_PIVOT_ROOT = 155
+NR_SECCOMP = 317
+NR_PIDFD_SEND_SIGNAL = 424
+NR_OPENAT2 = 437
+NR_PIDFD_OPEN = 434
+NR_PIDFD_GETFD = 438
+
+# --- audit arches -----------------------------------------------------------
+AUDIT_ARCH_X86_64 = 0xC000003E
+AUDIT_ARCH_I386 = 0x40000003
+X32_SYSCALL_BIT = 0x40000000
+
+# --- seccomp -----------------------------------------------------------------
+SECCOMP_SET_MODE_FILTER = 1
+SECCOMP_GET_NOTIF_SIZES = 3
+SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3
+SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV = 1 << 5
+SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1
+SECCOMP_ADDFD_FLAG_SETFD = 1
+SECCOMP_ADDFD_FLAG_SEND = 2
+SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP = 1
+
+SECCOMP_IOCTL_NOTIF_RECV = 0xC0502100
+SECCOMP_IOCTL_NOTIF_SEND = 0xC0182101
+SECCOMP_IOCTL_NOTIF_ID_VALID = 0x40082102
+SECCOMP_IOCTL_NOTIF_ADDFD = 0x40182103
+SECCOMP_IOCTL_NOTIF_SET_FLAGS = 0x40082104
+
+# struct seccomp_notif { u64 id; u32 pid; u32 flags; struct seccomp_data data; }
+# struct seccomp_data { int nr; u32 arch; u64 instruction_pointer; u64 args[6]; }
+SECCOMP_NOTIF = struct.Struct("=QIIiIQ6Q")
+SECCOMP_NOTIF_SIZE = 80
+# struct seccomp_notif_resp { u64 id; s64 val; s32 error; u32 flags; }
+SECCOMP_NOTIF_RESP = struct.Struct("=QqiI")
+SECCOMP_NOTIF_RESP_SIZE = 24
+# struct seccomp_notif_addfd { u64 id; u32 flags; u32 srcfd; u32 newfd; u32 newfd_flags; }
+SECCOMP_NOTIF_ADDFD = struct.Struct("=QIIII")
+SECCOMP_DATA_SIZE = 64
+# struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+SOCK_FILTER = struct.Struct("=HBBI")
+
+# --- namespaces, mounts, prctl ------------------------------------------------
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_MOVE = 8192
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+MS_SLAVE = 1 << 19
+MS_SHARED = 1 << 20
+MNT_DETACH = 2
+
+PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_CHILD_SUBREAPER = 36
+
+# --- openat2 ------------------------------------------------------------------
+RESOLVE_NO_XDEV = 0x01
+RESOLVE_NO_MAGICLINKS = 0x02
+RESOLVE_NO_SYMLINKS = 0x04
+RESOLVE_BENEATH = 0x08
+RESOLVE_IN_ROOT = 0x10
+OPEN_HOW = struct.Struct("=QQQ")
+
+AT_FDCWD = -100
+AT_SYMLINK_NOFOLLOW = 0x100
+AT_REMOVEDIR = 0x200
+AT_SYMLINK_FOLLOW = 0x400
+AT_EACCESS = 0x200
+AT_EMPTY_PATH = 0x1000
+
+PATH_MAX = 4096
+NAME_MAX = 255
+
+
+def _check(ret: int) -> int:
+    if ret < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return ret
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(ctypes.c_int(flags)))
+
+
+def setns(fd: int, nstype: int = 0) -> None:
+    _check(_libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)))
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int = 0,
+          data: str | None = None) -> None:
+    enc = lambda s: s.encode() if s is not None else None  # noqa: E731
+    ret = _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data))
+    if ret < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {fstype or ''} {source} on {target}: {os.strerror(err)}")
+
+
+def umount2(target: str, flags: int = 0) -> None:
+    _check(_libc.umount2(target.encode(), ctypes.c_int(flags)))
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    _check(_syscall(NR_PIVOT_ROOT, new_root.encode(), put_old.encode()))
+
+
+def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
+    return _check(_libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg2), ctypes.c_ulong(arg3),
+                              ctypes.c_ulong(arg4), ctypes.c_ulong(arg5)))
+
+
+def sethostname(name: str) -> None:
+    raw = name.encode()
+    _check(_libc.sethostname(raw, ctypes.c_size_t(len(raw))))
+
+
+def seccomp_get_notif_sizes() -> tuple[int, int, int]:
+    buf = (ctypes.c_uint16 * 3)()
+    _check(_syscall(NR_SECCOMP, SECCOMP_GET_NOTIF_SIZES, 0, ctypes.byref(buf)))
+    return buf[0], buf[1], buf[2]
+
+
+def seccomp_load_filter(bpf: bytes, flags: int) -> int:
+    """Install a raw BPF program; with NEW_LISTENER returns the listener fd."""
+    count = len(bpf) // SOCK_FILTER.size
+    prog_buf = ctypes.create_string_buffer(bpf, len(bpf))
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    prog = SockFprog(count, ctypes.cast(prog_buf, ctypes.c_void_p))
+    return _check(_syscall(NR_SECCOMP, SECCOMP_SET_MODE_FILTER, ctypes.c_ulong(flags),
+                           ctypes.byref(prog)))
+
+
+def pidfd_open(pid: int) -> int:
+    return _check(_syscall(NR_PIDFD_OPEN, pid, 0))
+
+
+def pidfd_send_signal(pidfd: int, sig: int) -> None:
+    _check(_syscall(NR_PIDFD_SEND_SIGNAL, pidfd, sig, None, 0))
+
+
+def openat2(dirfd: int, path: str | bytes, flags: int, mode: int = 0, resolve: int = 0) -> int:
+    raw = path.encode() if isinstance(path, str) else path
+    how = ctypes.create_string_buffer(OPEN_HOW.pack(flags, mode, resolve), OPEN_HOW.size)
+    return _check(_syscall(NR_OPENAT2, dirfd, raw, how, ctypes.c_size_t(OPEN_HOW.size)))
+
+
+def errno_name(err: int) -> str:
+    return errno.errorcode.get(err, f"E{err}")
+
+
+# --- file operations the os module lacks (raw structs, *at with AT_EMPTY_PATH) ----
+NR_FACCESSAT2 = 439
+_libc.fstatat.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int]
+_libc.statx.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_uint,
+                        ctypes.c_void_p]
+_libc.fchownat.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint, ctypes.c_uint,
+                           ctypes.c_int]
+_libc.renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                            ctypes.c_uint]
+_libc.utimensat.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int]
+STAT_SIZE = 144
+STATX_SIZE = 256
+
+
+def fstatat_raw(fd: int, buf) -> None:
+    """struct stat of `fd` (any kind, O_PATH included) into `buf`."""
+    _check(_libc.fstatat(fd, b"", buf, AT_EMPTY_PATH))
+
+
+def statx_raw(dirfd: int, path: bytes, flags: int, mask: int, buf) -> None:
+    _check(_libc.statx(dirfd, path, flags, mask, buf))
+
+
+def faccessat2(dirfd: int, path: bytes, mode: int, flags: int) -> None:
+    _check(_syscall(NR_FACCESSAT2, dirfd, path, mode, flags))
+
+
+def fchownat(dirfd: int, path: bytes, uid: int, gid: int, flags: int) -> None:
+    _check(_libc.fchownat(dirfd, path, uid & 0xFFFFFFFF, gid & 0xFFFFFFFF, flags))
+
+
+def renameat2(olddir: int, old: bytes, newdir: int, new: bytes, flags: int) -> None:
+    _check(_libc.renameat2(olddir, old, newdir, new, flags))
+
+
+def utimensat(dirfd: int, path: bytes, times: tuple[int, int, int, int], flags: int) -> None:
+    ts = (ctypes.c_long * 4)(*times)
+    _check(_libc.utimensat(dirfd, path, ts, flags))
+
+
+def setfsuid(uid: int) -> None:
+    _libc.setfsuid(ctypes.c_uint(uid))
+
+
+def setfsgid(gid: int) -> None:
+    _libc.setfsgid(ctypes.c_uint(gid))
+STATFS_SIZE = 120
+_libc.fstatfs.argtypes = [ctypes.c_int, ctypes.c_void_p]
+_libc.statfs.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+
+
+def fstatfs_raw(fd: int, buf) -> None:
+    _check(_libc.fstatfs(fd, buf))
+
+
+def stat_raw(path: bytes, buf) -> None:
+    """struct stat of `path` (following magic links such as /proc/PID/fd/N)."""
+    _check(_libc.fstatat(AT_FDCWD, path, buf, 0))
+
+
+def pidfd_getfd_of(pid: int, fd: int) -> int:
+    """A copy of descriptor `fd` of process `pid`, close-on-exec."""
+    pidfd = pidfd_open(pid)
+    try:
+        return _check(_syscall(NR_PIDFD_GETFD, pidfd, fd, 0))
+    finally:
+        os.close(pidfd)
+
+
+_libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
+
+
+def inotify_add_watch(fd: int, path: bytes, mask: int) -> int:
+    return _check(_libc.inotify_add_watch(fd, path, mask))
+
+
+def signalfd(signals) -> int:
+    """A non-blocking, close-on-exec signalfd for `signals` (which must be blocked)."""
+    mask = (ctypes.c_ulong * 16)()
+    for s in signals:
+        mask[(s - 1) // 64] |= 1 << ((s - 1) % 64)
+    return _check(_libc.signalfd(-1, ctypes.byref(mask), os.O_NONBLOCK | os.O_CLOEXEC))
+
+
+def set_process_name(name: str) -> None:
+    """The name ps and /proc/PID/comm show (at most 15 bytes)."""
+    buf = ctypes.create_string_buffer(name.encode()[:15])
+    _check(_libc.prctl(PR_SET_NAME, buf, 0, 0, 0))

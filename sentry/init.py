@@ -1,0 +1,135 @@
+"""The sandbox's pid 1 and the application child it starts.
+
+init runs in the new pid, uts, ipc (and net) namespaces, joins the gofer's mount
+namespace (the sandbox view), mounts a procfs for its pid namespace and a sysfs, then
+forks the application: that child takes its credentials and cwd, sets no_new_privs,
+installs the platform's trap and execs the command. init reaps orphans and reports
+the application's exit status to the sentry on a pipe; when it exits the kernel
+kills everything left in the pid namespace. init dies with the sentry
+(PR_SET_PDEATHSIG), so a killed sentry never leaves an application running.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import signal
+import socket
+import struct
+
+from sentry import ffi
+from sentry.config import SandboxConfig
+
+EXIT_CANNOT_EXEC = 126
+EXIT_NOT_FOUND = 127
+EXIT_SANDBOX_ERROR = 125
+_SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
+_DEFAULT_SIGNALS = [s for s in signal.Signals if s not in (signal.SIGKILL, signal.SIGSTOP)]
+
+
+def _fail(status_fd: int, message: str, code: int = EXIT_SANDBOX_ERROR) -> None:
+    try:
+        os.write(status_fd, f"error {code} {message}\n".encode())
+    finally:
+        os._exit(code)
+
+
+def run_init(cfg: SandboxConfig, parent: int, mntns_fd: int, trap_sock: socket.socket,
+             status_fd: int, platform, bpf: bytes) -> None:
+    """Never returns."""
+    try:
+        ffi.prctl(ffi.PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != 0 and os.getppid() != parent:
+            os._exit(EXIT_SANDBOX_ERROR)  # the sentry is already gone
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        flags = ffi.CLONE_NEWUTS | ffi.CLONE_NEWIPC
+        if cfg.network == "none":
+            flags |= ffi.CLONE_NEWNET
+        ffi.unshare(flags)
+        ffi.setns(mntns_fd, ffi.CLONE_NEWNS)
+        os.close(mntns_fd)
+        os.chdir("/")
+        ffi.mount("proc", "/proc", "proc", ffi.MS_NOSUID | ffi.MS_NODEV | ffi.MS_NOEXEC)
+        try:
+            ffi.mount("sysfs", "/sys", "sysfs",
+                      ffi.MS_NOSUID | ffi.MS_NODEV | ffi.MS_NOEXEC | ffi.MS_RDONLY)
+        except OSError:
+            pass  # sysfs needs a network namespace of our own; without it, no /sys
+        ffi.sethostname(cfg.hostname)
+        if cfg.network == "none":
+            _loopback_up()
+    except OSError as exc:
+        _fail(status_fd, f"cannot set up the sandbox: {exc}")
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
+        signal.signal(sig, signal.SIG_IGN)  # the terminal's signals are for the application
+    pid = os.fork()
+    if pid == 0:
+        _exec_app(cfg, trap_sock, status_fd, platform, bpf)
+    trap_sock.close()
+    app_status = None
+    while True:
+        try:
+            wpid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        if wpid == pid:
+            app_status = status
+            break
+    if app_status is None:
+        _fail(status_fd, "lost the application process")
+    if os.WIFSIGNALED(app_status):
+        os.write(status_fd, f"signal {os.WTERMSIG(app_status)}\n".encode())
+        os._exit(128 + os.WTERMSIG(app_status))
+    code = os.waitstatus_to_exitcode(app_status)
+    os.write(status_fd, f"exit {code}\n".encode())
+    os._exit(code & 0xFF)
+
+
+def _loopback_up() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        req = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s, _SIOCGIFFLAGS, req))[1]
+        fcntl.ioctl(s, _SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | _IFF_UP))
+
+
+def _exec_app(cfg: SandboxConfig, trap_sock: socket.socket, status_fd: int, platform,
+              bpf: bytes) -> None:
+    try:
+        for sig in _DEFAULT_SIGNALS:
+            try:
+                signal.signal(sig, signal.SIG_DFL)
+            except (OSError, ValueError):
+                pass
+        if cfg.uid is not None:
+            gid = cfg.gid if cfg.gid is not None else cfg.uid
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(cfg.uid, cfg.uid, cfg.uid)
+        cwd = cfg.cwd or "/"
+        try:
+            os.chdir(cwd)
+        except OSError as exc:
+            _fail(status_fd, f"cannot enter the working directory {cwd}: {exc.strerror}")
+        env = dict(os.environ) if cfg.env is None else dict(cfg.env)
+        # nothing of the sentry's may reach the application: only stdio and the
+        # socket the trap is handed over on (closed before exec)
+        os.closerange(3, trap_sock.fileno())
+        os.closerange(trap_sock.fileno() + 1, 1 << 20)
+        ffi.prctl(ffi.PR_SET_NO_NEW_PRIVS, 1)
+        platform.child_install(trap_sock, bpf)
+        trap_sock.close()
+    except OSError as exc:
+        os.write(2, f"sandvisor: cannot start the application: {exc}\n".encode())
+        os._exit(EXIT_SANDBOX_ERROR)
+    argv = cfg.argv
+    try:
+        os.execvpe(argv[0], argv, env)
+    except OSError as exc:
+        code = EXIT_NOT_FOUND if exc.errno in (errno.ENOENT, errno.ENOTDIR) else EXIT_CANNOT_EXEC
+        reason = "no such file or directory" if code == EXIT_NOT_FOUND else \
+            (exc.strerror or "cannot execute").lower()
+        os.write(2, f"sandvisor: {argv[0]}: {reason}\n".encode())
+        os._exit(code)

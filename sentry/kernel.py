@@ -1,0 +1,189 @@
+"""The sentry's kernel layer: the task table, application memory, credentials.
+
+Handlers receive (kernel, task, args) and return an Answer (sentry.events). They
+read and write the application's memory through the Task, resolve paths through
+kernel.vfs and reach files only through kernel.gofer.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from dataclasses import dataclass, field
+from typing import Callable
+
+from gofer.protocol import Creds
+from sentry import ffi
+from sentry.events import Error
+
+_PAGE = 4096
+
+
+class MemoryFault(Exception):
+    """The application gave a pointer that does not map readable (writable) memory."""
+
+
+@dataclass(slots=True)
+class Identity:
+    ruid: int
+    euid: int
+    fsuid: int
+    rgid: int
+    egid: int
+    fsgid: int
+    groups: tuple[int, ...]
+    umask: int
+
+    def fs_creds(self) -> Creds:
+        return Creds(self.fsuid, self.fsgid, self.groups)
+
+    def real_creds(self) -> Creds:
+        return Creds(self.ruid, self.rgid, self.groups)
+
+
+@dataclass(slots=True)
+class Task:
+    tid: int            # host tid
+    tgid: int           # host tgid
+    ns_tid: int         # tid inside the sandbox's pid namespace
+    ns_tgid: int
+    mem_fd: int = -1
+    identity: Identity | None = None
+    syscalls: int = 0
+
+    # -- memory -------------------------------------------------------------
+    def _mem(self) -> int:
+        if self.mem_fd < 0:
+            self.mem_fd = os.open(f"/proc/{self.tid}/mem", os.O_RDWR | os.O_CLOEXEC)
+        return self.mem_fd
+
+    def _reopen(self) -> None:
+        if self.mem_fd >= 0:
+            os.close(self.mem_fd)
+            self.mem_fd = -1
+
+    def read(self, addr: int, size: int) -> bytes:
+        if size == 0:
+            return b""
+        for attempt in (0, 1):
+            try:
+                data = os.pread(self._mem(), size, addr)
+            except (OSError, OverflowError):
+                data = b""
+            if len(data) == size:
+                return data
+            if attempt == 0 and not data:
+                self._reopen()  # the task may have exec'ed since the fd was opened
+        raise MemoryFault(addr)
+
+    def read_cstring(self, addr: int, limit: int = ffi.PATH_MAX) -> bytes:
+        """A NUL-terminated string, read in page-bounded chunks (a string may end
+        just before unmapped memory). Longer than `limit` raises ValueError."""
+        if addr == 0:
+            raise MemoryFault(addr)
+        out = b""
+        while len(out) < limit:
+            chunk = _PAGE - (addr % _PAGE)
+            try:
+                data = os.pread(self._mem(), chunk, addr)
+            except (OSError, OverflowError):
+                data = b""
+            if not data:
+                if not out and self.mem_fd >= 0:
+                    self._reopen()
+                    try:
+                        data = os.pread(self._mem(), chunk, addr)
+                    except (OSError, OverflowError):
+                        data = b""
+                if not data:
+                    raise MemoryFault(addr)
+            nul = data.find(b"\0")
+            if nul >= 0:
+                out += data[:nul]
+                if len(out) >= limit:
+                    raise ValueError("string too long")
+                return out
+            out += data
+            addr += len(data)
+        raise ValueError("string too long")
+
+    def write(self, addr: int, data: bytes) -> None:
+        try:
+            n = os.pwrite(self._mem(), data, addr)
+        except (OSError, OverflowError):
+            n = -1
+        if n != len(data):
+            raise MemoryFault(addr)
+
+    # -- filesystem state, read from the host's record ----------------------
+    def cwd(self) -> bytes:
+        return os.readlink(f"/proc/{self.tid}/cwd".encode())
+
+    def fd_path(self, fd: int) -> bytes:
+        return os.readlink(f"/proc/{self.tid}/fd/{fd}".encode())
+
+    def creds(self) -> Identity:
+        if self.identity is None:
+            self.identity = read_identity(self.tid)
+        return self.identity
+
+    def close(self) -> None:
+        self._reopen()
+
+
+def read_identity(tid: int) -> Identity:
+    with open(f"/proc/{tid}/status", "rb") as f:
+        fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
+    uids = [int(v) for v in fields[b"Uid"].split()]
+    gids = [int(v) for v in fields[b"Gid"].split()]
+    groups = tuple(int(v) for v in fields.get(b"Groups", b"").split())
+    umask = int(fields.get(b"Umask", b"0022").strip(), 8)
+    return Identity(uids[0], uids[1], uids[3], gids[0], gids[1], gids[3], groups, umask)
+
+
+def _ns_ids(tid: int) -> tuple[int, int, int]:
+    """(host tgid, innermost-namespace tgid, innermost-namespace tid)."""
+    with open(f"/proc/{tid}/status", "rb") as f:
+        fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
+    tgid = int(fields[b"Tgid"])
+    ns_tgid = int(fields.get(b"NStgid", fields[b"Tgid"]).split()[-1])
+    ns_tid = int(fields.get(b"NSpid", fields[b"Pid"]).split()[-1])
+    return tgid, ns_tgid, ns_tid
+
+
+@dataclass
+class Kernel:
+    """State shared by all handlers of one sandbox."""
+    gofer: object                    # gofer.client.GoferClient
+    vfs: object                      # sentry.vfs.VFS
+    tasks: dict[int, Task] = field(default_factory=dict)
+    on_exec: Callable[[Task, bytes], None] | None = None
+    # trace(task, nr, args, answer) after each answered syscall (--strace, audit)
+    trace: Callable | None = None
+    trap_host: bool = False           # host syscalls are trapped too (and continued)
+    still_valid: Callable[[], bool] = lambda: True   # set by the platform per event
+    log_error: Callable[[str], None] = lambda msg: None
+
+    def task(self, tid: int) -> Task:
+        task = self.tasks.get(tid)
+        if task is None:
+            try:
+                tgid, ns_tgid, ns_tid = _ns_ids(tid)
+            except (OSError, KeyError, ValueError):
+                tgid, ns_tgid, ns_tid = tid, tid, tid
+            task = Task(tid, tgid, ns_tid, ns_tgid)
+            self.tasks[tid] = task
+        return task
+
+    def forget_group(self, tgid: int) -> None:
+        for tid in [t for t, task in self.tasks.items() if task.tgid == tgid]:
+            self.tasks.pop(tid).close()
+
+    def forget(self, tid: int) -> None:
+        task = self.tasks.pop(tid, None)
+        if task is not None:
+            task.close()
+
+
+def fault() -> Error:
+    return Error(errno.EFAULT)

@@ -1,0 +1,73 @@
+"""Platforms: how the application's syscalls reach the sentry.
+
+One interface, several backends, the default picked by probing (the shape of
+CPython's `selectors`). Each backend installs its part in the application child
+(`child_install`), connects to it in the sentry (`attach`) and runs the event loop
+(`serve`), delivering sentry.events.SyscallEvent to the kernel layer.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+
+class PlatformUnavailable(Exception):
+    """The chosen platform cannot run on this host; the message says why."""
+
+
+@dataclass
+class Probe:
+    name: str
+    usable: bool
+    reason: str
+
+
+class Platform(abc.ABC):
+    name: str = ""
+
+    @classmethod
+    @abc.abstractmethod
+    def probe(cls) -> Probe:
+        """Whether this platform works here, and why not."""
+
+    @abc.abstractmethod
+    def child_install(self, sock, bpf: bytes) -> None:
+        """In the application child, just before exec: install the trap."""
+
+    @abc.abstractmethod
+    def attach(self, sock, app_pidfd: int, timeout: float) -> None:
+        """In the sentry: connect to the child's trap."""
+
+    @abc.abstractmethod
+    def serve(self, kernel, loop) -> None:
+        """Answer syscalls until `loop.stopping()`; `loop` also gets the fds to watch."""
+
+
+def _registry() -> dict[str, type[Platform]]:
+    from sentry.platform.unotify import UnotifyPlatform
+    return {UnotifyPlatform.name: UnotifyPlatform}
+
+
+def probe_all() -> list[Probe]:
+    return [cls.probe() for cls in _registry().values()]
+
+
+def choose(name: str = "auto") -> Platform:
+    """The platform called `name`, or the first usable one for "auto"; never a silent
+    fallback from an explicit choice."""
+    registry = _registry()
+    if name == "auto":
+        for cls in registry.values():
+            if cls.probe().usable:
+                return cls()
+        reasons = "; ".join(f"{p.name}: {p.reason}" for p in probe_all())
+        raise PlatformUnavailable(f"no usable platform on this host ({reasons})")
+    cls = registry.get(name)
+    if cls is None:
+        raise PlatformUnavailable(f"unknown platform {name!r}; choose from "
+                                  f"{', '.join(registry)} (see `sandvisor help platforms`)")
+    probe = cls.probe()
+    if not probe.usable:
+        raise PlatformUnavailable(f"platform {name} is not usable here: {probe.reason}")
+    return cls()

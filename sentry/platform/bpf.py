@@ -1,0 +1,140 @@
+"""The application's seccomp filter, compiled from the syscall table by libseccomp.
+
+libseccomp (through pyseccomp) writes the BPF: arch check first, x32 numbers and
+foreign arches kill the process, every table entry gets its disposition's action,
+anything else fails with ENOSYS. The program is exported as raw bytes so it can be
+inspected (`evaluate`, used by the unit tests) and loaded in the child with one
+seccomp(2) call, without libseccomp state crossing fork.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import struct
+
+import pyseccomp as seccomp
+
+from syscalls.table import TABLE, Disposition
+
+SECCOMP_RET_KILL_PROCESS = 0x80000000
+SECCOMP_RET_KILL_THREAD = 0x00000000
+SECCOMP_RET_TRAP = 0x00030000
+SECCOMP_RET_ERRNO = 0x00050000
+SECCOMP_RET_USER_NOTIF = 0x7FC00000
+SECCOMP_RET_TRACE = 0x7FF00000
+SECCOMP_RET_LOG = 0x7FFC0000
+SECCOMP_RET_ALLOW = 0x7FFF0000
+SECCOMP_RET_ACTION_FULL = 0xFFFF0000
+SECCOMP_RET_DATA = 0x0000FFFF
+
+_cache: dict[tuple[str, bool], bytes] = {}
+# The one sendmsg that hands the listener over must not be trapped itself (nobody
+# could answer it yet). Only relevant with trap_host, where sendmsg is trapped for
+# --strace's sake alone: it is a host syscall either way.
+HANDOVER_SENDMSG_FLAGS = 0x4040  # MSG_NOSIGNAL | MSG_DONTWAIT
+
+
+def compile_filter(trap: str = "notify", trap_host: bool = False) -> bytes:
+    """BPF for the table. `trap` is how emulated syscalls reach the sentry: "notify"
+    (user notification) or "trace" (ptrace). With `trap_host`, host syscalls are
+    trapped too (for --strace), and the sentry lets them run unchanged."""
+    key = (trap, trap_host)
+    if key in _cache:
+        return _cache[key]
+    trap_action = seccomp.NOTIFY if trap == "notify" else seccomp.TRACE(0)
+    f = seccomp.SyscallFilter(defaction=seccomp.ERRNO(errno.ENOSYS))
+    f.set_attr(seccomp.Attr.ACT_BADARCH, seccomp.KILL_PROCESS)
+    f.set_attr(seccomp.Attr.CTL_NNP, 0)  # the launcher sets no_new_privs itself
+    f.set_attr(seccomp.Attr.CTL_OPTIMIZE, 2)  # binary tree: O(log n) per host syscall
+    for entry in TABLE.values():
+        if entry.disposition is Disposition.HOST:
+            action = trap_action if trap_host else seccomp.ALLOW
+            if entry.deny_if_flags:
+                _add_flag_checked(f, entry, action)
+            elif trap_host and entry.name == "sendmsg":
+                f.add_rule(seccomp.ALLOW, entry.nr,
+                           seccomp.Arg(2, seccomp.EQ, HANDOVER_SENDMSG_FLAGS))
+                f.add_rule(action, entry.nr, seccomp.Arg(2, seccomp.NE, HANDOVER_SENDMSG_FLAGS))
+            else:
+                f.add_rule(action, entry.nr)
+        elif entry.disposition is Disposition.EMULATE:
+            f.add_rule(trap_action, entry.nr)
+        elif entry.errno != errno.ENOSYS:  # ENOSYS is the default action already
+            f.add_rule(seccomp.ERRNO(entry.errno), entry.nr)
+    fd = os.memfd_create("sandvisor-bpf", os.MFD_CLOEXEC)
+    try:
+        with os.fdopen(os.dup(fd), "wb") as out:
+            f.export_bpf(out)
+        size = os.fstat(fd).st_size
+        prog = os.pread(fd, size, 0)
+    finally:
+        os.close(fd)
+    _cache[key] = prog
+    return prog
+
+
+def _add_flag_checked(f: seccomp.SyscallFilter, entry, action: int) -> None:
+    """Allow when none of the masked bits are set; fail with errno if any is."""
+    for (arg, mask), err in entry.deny_if_flags:
+        f.add_rule(action, entry.nr, seccomp.Arg(arg, seccomp.MASKED_EQ, mask, 0))
+        bit = 1
+        while bit <= mask:
+            if mask & bit:
+                f.add_rule(seccomp.ERRNO(err), entry.nr,
+                           seccomp.Arg(arg, seccomp.MASKED_EQ, bit, bit))
+            bit <<= 1
+
+
+# --- a classic-BPF interpreter, to check what the kernel will do with the program ---
+_INSN = struct.Struct("=HBBI")
+
+
+def evaluate(prog: bytes, nr: int, arch: int, args: tuple[int, ...] = (0,) * 6,
+             ip: int = 0) -> int:
+    """Run the filter on one seccomp_data and return the action it yields."""
+    data = struct.pack("=iIQ6Q", nr, arch, ip, *(list(args) + [0] * (6 - len(args))))
+    insns = [_INSN.unpack_from(prog, i) for i in range(0, len(prog), 8)]
+    a = x = 0
+    mem = [0] * 16
+    pc = 0
+    while pc < len(insns):
+        code, jt, jf, k = insns[pc]
+        cls = code & 0x07
+        if cls == 0x00:  # BPF_LD
+            if code == 0x20:    # ld [k] (w, abs)
+                a = struct.unpack_from("=I", data, k)[0]
+            elif code == 0x00:  # ld #k
+                a = k
+            elif code == 0x60:  # ld M[k]
+                a = mem[k]
+            else:
+                raise ValueError(f"unsupported ld {code:#x}")
+        elif cls == 0x01:  # BPF_LDX
+            x = mem[k] if code == 0x61 else k
+        elif cls == 0x02:  # st
+            mem[k] = a
+        elif cls == 0x03:  # stx
+            mem[k] = x
+        elif cls == 0x04:  # BPF_ALU
+            op, src = code & 0xF0, (x if code & 0x08 else k)
+            a = {0x00: a + src, 0x10: a - src, 0x20: a * src, 0x50: a & src,
+                 0x40: a | src, 0x60: a << src, 0x70: a >> src, 0xA0: a ^ src,
+                 0x80: (-a)}.get(op, a) & 0xFFFFFFFF
+        elif cls == 0x05:  # BPF_JMP
+            op, src = code & 0xF0, (x if code & 0x08 else k)
+            if op == 0x00:
+                pc += k
+            else:
+                cond = {0x10: a == src, 0x20: a > src, 0x30: a >= src,
+                        0x40: bool(a & src)}[op]
+                pc += jt if cond else jf
+        elif cls == 0x06:  # BPF_RET
+            return a if code & 0x10 else k
+        elif cls == 0x07:  # tax / txa
+            if code == 0x07:
+                x = a
+            else:
+                a = x
+        pc += 1
+    raise ValueError("filter fell off its end")

@@ -1,0 +1,206 @@
+"""The seccomp user-notification platform (the default).
+
+The application child installs the filter with SECCOMP_FILTER_FLAG_NEW_LISTENER and
+hands the listener to the sentry over a socketpair. The sentry then receives each
+trapped syscall with NOTIF_RECV and answers it with NOTIF_SEND (a value, an errno, or
+CONTINUE) or NOTIF_ADDFD with FLAG_SEND (install a descriptor and return its number,
+atomically). Every received notification is answered, whatever a handler does.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import platform as _pyplatform
+import select
+import socket
+import traceback
+
+from sentry import ffi
+from sentry.events import Continue, Error, InjectFd, Return
+from sentry.platform import Platform, PlatformUnavailable, Probe
+from sentry.platform.bpf import HANDOVER_SENDMSG_FLAGS
+from syscalls.table import HANDLERS, MAX_NR
+
+_ZERO_NOTIF = bytes(ffi.SECCOMP_NOTIF_SIZE)
+_RESP = ffi.SECCOMP_NOTIF_RESP
+_NOTIF = ffi.SECCOMP_NOTIF
+_ADDFD = ffi.SECCOMP_NOTIF_ADDFD
+_RECV, _SEND = ffi.SECCOMP_IOCTL_NOTIF_RECV, ffi.SECCOMP_IOCTL_NOTIF_SEND
+_ID_VALID, _ADDFD_IOCTL = ffi.SECCOMP_IOCTL_NOTIF_ID_VALID, ffi.SECCOMP_IOCTL_NOTIF_ADDFD
+_CONTINUE_FLAG = ffi.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+_POLL_IN = select.POLLIN
+_POLL_END = select.POLLHUP | select.POLLERR | select.POLLNVAL
+
+
+def _kernel_version() -> tuple[int, int]:
+    parts = _pyplatform.release().split(".")
+    try:
+        return int(parts[0]), int(parts[1].split("-")[0])
+    except (IndexError, ValueError):
+        return (0, 0)
+
+
+class UnotifyPlatform(Platform):
+    name = "unotify"
+
+    def __init__(self):
+        self.listener = -1
+        self.sync_wakeup = False
+
+    @classmethod
+    def probe(cls) -> Probe:
+        version = _kernel_version()
+        if version < (5, 14):
+            return Probe(cls.name, False, f"kernel {version[0]}.{version[1]} lacks "
+                         "SECCOMP_ADDFD_FLAG_SEND (needs 5.14)")
+        try:
+            sizes = ffi.seccomp_get_notif_sizes()
+        except OSError as exc:
+            return Probe(cls.name, False, f"seccomp(SECCOMP_GET_NOTIF_SIZES): {exc.strerror}")
+        expected = (ffi.SECCOMP_NOTIF_SIZE, ffi.SECCOMP_NOTIF_RESP_SIZE, ffi.SECCOMP_DATA_SIZE)
+        if sizes != expected:
+            return Probe(cls.name, False, f"notification struct sizes {sizes} differ from "
+                         f"the {expected} this build knows")
+        return Probe(cls.name, True, "seccomp user notification with ADDFD")
+
+    # -- in the application child ------------------------------------------
+    def child_install(self, sock, bpf: bytes) -> None:
+        flags = ffi.SECCOMP_FILTER_FLAG_NEW_LISTENER | ffi.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+        try:
+            listener = ffi.seccomp_load_filter(bpf, flags)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+            listener = ffi.seccomp_load_filter(bpf, ffi.SECCOMP_FILTER_FLAG_NEW_LISTENER)
+        sock.sendmsg([b"L"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                               listener.to_bytes(4, "little"))], HANDOVER_SENDMSG_FLAGS)
+        os.close(listener)
+
+    # -- in the sentry -------------------------------------------------------
+    def attach(self, sock, app_pidfd: int, timeout: float) -> None:
+        poller = select.poll()
+        poller.register(sock, _POLL_IN)
+        poller.register(app_pidfd, _POLL_IN)
+        for fd, _ in poller.poll(timeout * 1000):
+            if fd == sock.fileno():
+                break
+        else:
+            raise PlatformUnavailable("the sandbox's init exited before installing the filter")
+        _msg, ancdata, _flags, _addr = sock.recvmsg(1, socket.CMSG_SPACE(4),
+                                                    socket.MSG_CMSG_CLOEXEC)
+        fds = [int.from_bytes(raw[:4], "little") for lvl, kind, raw in ancdata
+               if lvl == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS]
+        if len(fds) != 1:
+            raise PlatformUnavailable("the application child did not send its seccomp listener")
+        self.listener = fds[0]
+        try:
+            fcntl.ioctl(self.listener, ffi.SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+                        ffi.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+            self.sync_wakeup = True
+        except OSError:
+            self.sync_wakeup = False  # kernel < 6.6: slower cross-CPU wake-ups, still correct
+
+    def close(self) -> None:
+        if self.listener >= 0:
+            os.close(self.listener)
+            self.listener = -1
+
+    def serve(self, kernel, loop) -> None:
+        """Answer notifications until loop.stopping(); poll loop.fds alongside."""
+        listener = self.listener
+        buf = bytearray(ffi.SECCOMP_NOTIF_SIZE)
+        id_buf = bytearray(8)
+        ioctl = fcntl.ioctl
+        unpack = _NOTIF.unpack
+        handlers = HANDLERS
+        tasks = kernel.tasks
+        trace = kernel.trace
+        poller = select.poll()
+        poller.register(listener, _POLL_IN)
+        for fd in loop.fds():
+            poller.register(fd, _POLL_IN)
+        current = [0]
+
+        def still_valid() -> bool:
+            id_buf[:] = current[0].to_bytes(8, "little")
+            try:
+                ioctl(listener, _ID_VALID, id_buf)
+                return True
+            except OSError:
+                return False
+
+        kernel.still_valid = still_valid
+        listener_open = True
+        while not loop.stopping():
+            try:
+                ready = poller.poll(loop.poll_timeout_ms())
+            except InterruptedError:
+                continue
+            for fd, events in ready:
+                if fd != listener:
+                    if loop.ready(fd):
+                        poller.unregister(fd)
+                    continue
+                if events & _POLL_END and not events & _POLL_IN:
+                    # every filtered task is gone
+                    poller.unregister(listener)
+                    listener_open = False
+                    loop.listener_closed()
+                    continue
+                buf[:] = _ZERO_NOTIF
+                try:
+                    ioctl(listener, _RECV, buf, True)
+                except OSError:
+                    continue  # the task died between poll and receive
+                nid, tid, _flags, nr, _arch, _ip, a0, a1, a2, a3, a4, a5 = unpack(buf)
+                current[0] = nid
+                task = tasks.get(tid) or kernel.task(tid)
+                args = (a0, a1, a2, a3, a4, a5)
+                handler = handlers[nr] if 0 <= nr <= MAX_NR else None
+                if handler is None:
+                    result = _HOST_CONTINUE if kernel.trap_host else Error(errno.ENOSYS)
+                else:
+                    try:
+                        result = handler(kernel, task, args)
+                    except Exception:  # noqa: BLE001 - a handler bug must not kill the sentry
+                        kernel.log_error(f"handler for syscall {nr} failed:\n"
+                                         + traceback.format_exc())
+                        result = Error(errno.EIO)
+                result = self._answer(listener, nid, result)
+                if trace is not None:
+                    trace(task, nr, args, result)
+        if listener_open:
+            poller.unregister(listener)
+
+    @staticmethod
+    def _answer(listener: int, nid: int, result):
+        """Send the answer; returns what the caller actually got."""
+        if type(result) is InjectFd:
+            fd = result.fd
+            req = bytearray(_ADDFD.pack(nid, ffi.SECCOMP_ADDFD_FLAG_SEND, fd, 0,
+                                        os.O_CLOEXEC if result.cloexec else 0))
+            try:
+                return Return(fcntl.ioctl(listener, _ADDFD_IOCTL, req, True))
+            except OSError as exc:
+                if exc.errno == errno.ENOENT:
+                    return Error(errno.EINTR)  # the caller is gone
+                result = Error(exc.errno)      # e.g. EMFILE in the caller: answer it
+            finally:
+                os.close(fd)
+        cls = type(result)
+        if cls is Return:
+            resp = _RESP.pack(nid, result.value, 0, 0)
+        elif cls is Error:
+            resp = _RESP.pack(nid, 0, -result.errno, 0)
+        else:
+            resp = _RESP.pack(nid, 0, 0, _CONTINUE_FLAG)
+        try:
+            fcntl.ioctl(listener, _SEND, resp)
+        except OSError:
+            pass  # ENOENT: the caller died or was interrupted; nothing waits for it
+        return result
+
+
+_HOST_CONTINUE = Continue()

@@ -1,0 +1,346 @@
+"""Running one sandbox: gofer, init, application, and the sentry's event loop.
+
+    sentry (this process)
+      ├─ gofer   forked first; builds the view in its own mount namespace
+      └─ init    pid 1 of a new pid namespace, in the gofer's mount namespace
+           └─ application, under the platform's trap
+
+Every process the sandbox starts dies with the sentry (PR_SET_PDEATHSIG); the
+sandbox's exit status is the application's (128+N when killed by signal N), 124 on
+--timeout, 125 for sandvisor's own failures.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import socket
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+
+from gofer.client import GoferClient
+from sentry import ffi
+from sentry.config import ConfigError, SandboxConfig
+from sentry.kernel import Kernel
+from sentry.platform import PlatformUnavailable, choose
+from sentry.platform.bpf import compile_filter
+from sentry.vfs import VFS
+
+EXIT_TIMEOUT = 124
+EXIT_SANDBOX_ERROR = 125
+_FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1,
+              signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
+_SI_KERNEL = 0x80
+GOFER_GRACE = 2.0
+
+
+class SandboxError(Exception):
+    """sandvisor itself failed; the message is one line for the user."""
+
+
+@dataclass
+class Outcome:
+    status: int                 # the exit status sandvisor reports
+    exit_code: int | None       # the application's, if it exited
+    signal: int | None          # the signal that killed it, if any
+    reason: str = ""            # why sandvisor ended it (timeout, gofer failure)
+
+
+class _Logger:
+    def __init__(self, path: str | None):
+        self.file = open(path, "a", buffering=1) if path else None
+
+    def __call__(self, msg: str) -> None:
+        if self.file:
+            self.file.write(f"{time.strftime('%H:%M:%S')} {msg}\n")
+
+
+class Sandbox:
+    def __init__(self, cfg: SandboxConfig):
+        cfg.check()
+        self.cfg = cfg
+        try:
+            self.platform = choose(cfg.platform)
+        except PlatformUnavailable as exc:
+            raise SandboxError(str(exc)) from None
+        self.debug = _Logger(cfg.debug_log)
+        self.gofer_pid = self.init_pid = -1
+        self.gofer_pidfd = self.init_pidfd = -1
+        self.status_r = -1
+        self.reason = ""
+        self.deadline = time.monotonic() + cfg.timeout if cfg.timeout else None
+        self.finished = False
+        self.gofer_dead_at: float | None = None
+        self.sigfd = None
+
+    # -- lifecycle -------------------------------------------------------------
+    def run(self) -> Outcome:
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _FORWARDED)
+        try:
+            self._start_gofer()
+            self._start_init()
+            kernel = self._kernel()
+            self.platform.serve(kernel, self)
+            return self._outcome()
+        finally:
+            self._teardown()
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+    def _start_gofer(self) -> None:
+        from gofer.server import Gofer
+        from gofer.view import ViewBuilder
+        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        me = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                parent_end.close()
+                ffi.prctl(ffi.PR_SET_PDEATHSIG, signal.SIGKILL)
+                if os.getppid() != me:
+                    os._exit(1)
+                signal.pthread_sigmask(signal.SIG_SETMASK, [])
+                os.setsid()
+                ffi.set_process_name("sv-gofer")
+                keep = child_end.fileno()
+                os.closerange(3, keep)
+                os.closerange(keep + 1, 1 << 20)
+                try:
+                    root = ViewBuilder(self.cfg).build()
+                except (ConfigError, OSError) as exc:
+                    child_end.send(f"error {exc}".encode())
+                    os._exit(1)
+                child_end.send(b"ok")
+                Gofer(child_end, root).serve()
+            except BaseException:  # noqa: BLE001 - the gofer reports and exits, never returns
+                traceback.print_exc()
+                code = 1
+            os._exit(code)
+        child_end.close()
+        self.gofer_pid = pid
+        self.gofer_pidfd = ffi.pidfd_open(pid)
+        self.gofer_sock = parent_end
+        ready, _, _ = select.select([parent_end], [], [], 30)
+        msg = parent_end.recv(4096) if ready else b"error the gofer did not start within 30 s"
+        if msg != b"ok":
+            text = msg.decode(errors="replace").removeprefix("error ") or "the gofer exited"
+            raise SandboxError(f"cannot build the sandbox's filesystem: {text}")
+        self.debug(f"gofer {pid} ready")
+
+    def _start_init(self) -> None:
+        from sentry.init import run_init
+        trap_parent, trap_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.status_r, status_w = os.pipe2(os.O_CLOEXEC)
+        mntns = os.open(f"/proc/{self.gofer_pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+        bpf = compile_filter("notify", trap_host=self.cfg.strace)
+        own_pidns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        me = os.getpid()
+        try:
+            ffi.unshare(ffi.CLONE_NEWPID)
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    trap_parent.close()
+                    os.close(self.status_r)
+                    self.gofer_sock.close()
+                    run_init(self.cfg, me, mntns, trap_child, status_w, self.platform, bpf)
+                finally:
+                    os._exit(EXIT_SANDBOX_ERROR)
+        finally:
+            ffi.setns(own_pidns, ffi.CLONE_NEWPID)
+            os.close(own_pidns)
+            os.close(mntns)
+        os.close(status_w)
+        trap_child.close()
+        self.init_pid = pid
+        self.init_pidfd = ffi.pidfd_open(pid)
+        self.debug(f"init {pid} started")
+        try:
+            self.platform.attach(trap_parent, self.init_pidfd, timeout=30)
+        except PlatformUnavailable as exc:
+            # init or the child failed early; its status says why
+            self._wait_init()
+            status = self._read_status()
+            if status.startswith("error"):
+                raise SandboxError(status.split(" ", 2)[-1]) from None
+            raise SandboxError(str(exc)) from None
+        finally:
+            trap_parent.close()
+
+    def _kernel(self) -> Kernel:
+        client = GoferClient(self.gofer_sock)
+        kernel = Kernel(client, VFS(client))
+        kernel.trap_host = self.cfg.strace
+        kernel.log_error = self.debug
+        if self.cfg.strace:
+            from sentry.strace import Strace
+            kernel.trace = Strace(self.cfg.strace_log)
+        self.sigfd = _SignalFd(_FORWARDED)
+        return kernel
+
+    # -- the event loop's other duties (called by the platform) ----------------------
+    def fds(self) -> list[int]:
+        return [self.init_pidfd, self.gofer_pidfd, self.sigfd.fd]
+
+    def stopping(self) -> bool:
+        return self.finished
+
+    def poll_timeout_ms(self) -> int:
+        now = time.monotonic()
+        ends = [t for t in (self.deadline,
+                            self.gofer_dead_at and self.gofer_dead_at + GOFER_GRACE) if t]
+        if not ends:
+            return -1
+        left = min(ends) - now
+        if left <= 0:
+            self._expire(now)
+            return 0
+        return int(left * 1000) + 1
+
+    def _expire(self, now: float) -> None:
+        if self.deadline and now >= self.deadline and not self.reason:
+            self.reason = f"timed out after {self.cfg.timeout:g} s"
+        self._kill_init()
+
+    def ready(self, fd: int) -> bool:
+        """Handle a watched fd; True when it should not be watched again."""
+        if fd == self.init_pidfd:
+            self.finished = True
+            return True
+        if fd == self.gofer_pidfd:
+            if self.gofer_dead_at is None:
+                self.gofer_dead_at = time.monotonic()
+                status = _reap(self.gofer_pid)
+                self.gofer_pid = -1
+                self.reason = f"the gofer exited unexpectedly ({status}); file operations " \
+                              "now fail with EIO"
+            return True
+        for signo, code in self.sigfd.read():
+            if code == _SI_KERNEL and signo in (signal.SIGINT, signal.SIGQUIT, signal.SIGWINCH):
+                continue  # from the terminal: the application got it already
+            self._signal_app(signo)
+        return False
+
+    def listener_closed(self) -> None:
+        pass  # init's exit follows; its pidfd ends the loop
+
+    # -- helpers -------------------------------------------------------------
+    def _signal_app(self, signo: int) -> None:
+        try:
+            with open(f"/proc/{self.init_pid}/task/{self.init_pid}/children") as f:
+                children = [int(c) for c in f.read().split()]
+        except OSError:
+            return
+        for child in children:
+            try:
+                os.kill(child, signo)
+            except OSError:
+                pass
+
+    def _kill_init(self) -> None:
+        if self.init_pidfd >= 0:
+            try:
+                ffi.pidfd_send_signal(self.init_pidfd, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def _wait_init(self) -> int | None:
+        if self.init_pid < 0:
+            return None
+        _, status = os.waitpid(self.init_pid, 0)
+        self.init_pid = -1
+        return status
+
+    def _read_status(self) -> str:
+        try:
+            data = os.read(self.status_r, 4096).decode(errors="replace")
+        except OSError:
+            data = ""
+        return data.splitlines()[0] if data else ""
+
+    def _outcome(self) -> Outcome:
+        init_status = self._wait_init()
+        line = self._read_status()
+        if self.reason:
+            timed_out = self.reason.startswith("timed out")
+            return Outcome(EXIT_TIMEOUT if timed_out else EXIT_SANDBOX_ERROR, None, None,
+                           self.reason)
+        kind, _, rest = line.partition(" ")
+        if kind == "exit":
+            code = int(rest)
+            return Outcome(code & 0xFF, code, None)
+        if kind == "signal":
+            sig = int(rest)
+            return Outcome(128 + sig, None, sig)
+        if kind == "error":
+            return Outcome(EXIT_SANDBOX_ERROR, None, None, rest.split(" ", 1)[-1])
+        if init_status is not None and os.WIFSIGNALED(init_status):
+            return Outcome(EXIT_SANDBOX_ERROR, None, None,
+                           f"the sandbox's init was killed by signal {os.WTERMSIG(init_status)}")
+        return Outcome(EXIT_SANDBOX_ERROR, None, None, "the sandbox ended without a status")
+
+    def _teardown(self) -> None:
+        self._kill_init()
+        if self.init_pid > 0:
+            self._wait_init()
+        if self.gofer_pid > 0:
+            try:
+                os.kill(self.gofer_pid, signal.SIGKILL)
+            except OSError:
+                pass
+            _reap(self.gofer_pid)
+            self.gofer_pid = -1
+        for fd in (self.gofer_pidfd, self.init_pidfd, self.status_r):
+            if fd >= 0:
+                os.close(fd)
+        self.gofer_pidfd = self.init_pidfd = self.status_r = -1
+        self.platform.close()
+        if self.sigfd:
+            self.sigfd.close()
+
+
+def _reap(pid: int) -> str:
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return "already reaped"
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
+
+
+class _SignalFd:
+    """Signals sent to the sentry, read as data with how they were sent (si_code)."""
+    _SIGINFO_SIZE = 128
+
+    def __init__(self, signals):
+        self.fd = ffi.signalfd(signals)
+
+    def read(self) -> list[tuple[int, int]]:
+        out = []
+        while True:
+            try:
+                raw = os.read(self.fd, self._SIGINFO_SIZE * 8)
+            except BlockingIOError:
+                return out
+            for i in range(0, len(raw), self._SIGINFO_SIZE):
+                signo = int.from_bytes(raw[i:i + 4], "little")
+                code = int.from_bytes(raw[i + 8:i + 12], "little", signed=True)
+                out.append((signo, code))
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def run_sandbox(cfg: SandboxConfig) -> Outcome:
+    return Sandbox(cfg).run()
+
+
+def report(outcome: Outcome) -> None:
+    if outcome.reason:
+        print(f"sandvisor: {outcome.reason}", file=sys.stderr)

@@ -1,0 +1,178 @@
+"""Path resolution with Linux semantics (path_resolution(7)), on top of gofer walks.
+
+The resolver keeps the resolved prefix as a stack of names from the sandbox root
+(or from a RESOLVE_IN_ROOT root): '.' keeps it, '..' pops it but never above the
+root, a symlink met by the gofer is spliced in (absolute targets restart at the
+root) with the kernel's limit of 40, a trailing slash demands a directory and
+follows a final symlink. Requests are sent optimistically with the whole remaining
+path: the gofer walks it without following anything and reports the first symlink,
+so a path without symlinks or dots costs one round trip. Nothing here normalises a
+path lexically: '..' only ever pops a component the gofer has walked as a directory.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from gofer import protocol as p
+from sentry import ffi
+from sentry.events import Error
+
+MAXSYMLINKS = 40
+_DOTS = (b".", b"..")
+_WALK_DIR = os.O_PATH | os.O_DIRECTORY
+
+
+@dataclass(slots=True)
+class Found:
+    """The gofer's answer for the resolved path, and the path it was sent for."""
+    resp: p.Message
+    fd: int
+    comps: tuple[bytes, ...]
+
+
+# build(comps, last_is_name, trailing) -> request, or an Error to answer with
+Builder = Callable[[tuple[bytes, ...], bool, bool], "p.Message | Error"]
+
+
+class VFS:
+    def __init__(self, gofer, proc: tuple[bytes, ...] = (b"proc",)):
+        self.gofer = gofer
+        self.proc = proc
+
+    # -- where a lookup starts ------------------------------------------------
+    def start(self, task, dirfd: int, path: bytes,
+              root: tuple[bytes, ...] = ()) -> tuple[list[bytes], list[bytes]] | Error:
+        if not path:
+            return Error(errno.ENOENT)
+        if len(path) >= ffi.PATH_MAX:
+            return Error(errno.ENAMETOOLONG)
+        if path[:1] == b"/":
+            return list(root), path.split(b"/")
+        base = self.dir_of(task, dirfd)
+        if isinstance(base, Error):
+            return base
+        return base, path.split(b"/")
+
+    def dir_of(self, task, dirfd: int) -> list[bytes] | Error:
+        """The sandbox path of the caller's cwd or of directory descriptor `dirfd`."""
+        try:
+            where = task.cwd() if dirfd == ffi.AT_FDCWD else task.fd_path(dirfd)
+        except OSError:
+            return Error(errno.EBADF if dirfd != ffi.AT_FDCWD else errno.ENOENT)
+        if where[:1] != b"/":
+            return Error(errno.ENOTDIR)  # a pipe, socket or anonymous inode
+        if where.endswith(b" (deleted)"):
+            return Error(errno.ENOENT)
+        return [c for c in where.split(b"/") if c]
+
+    # -- the resolution loop -------------------------------------------------
+    def resolve(self, task, dirfd: int, path: bytes, follow: bool, build: Builder,
+                root: tuple[bytes, ...] = ()) -> Found | Error:
+        begun = self.start(task, dirfd, path, root)
+        if isinstance(begun, Error):
+            return begun
+        stack, pending = begun
+        return self.run(task, stack, pending, follow, build, root)
+
+    def run(self, task, stack: list[bytes], pending: list[bytes], follow: bool,
+            build: Builder, root: tuple[bytes, ...] = ()) -> Found | Error:
+        trailing = bool(pending) and pending[-1] == b"" and len(pending) > 1
+        pending = [c for c in pending if c]
+        pending.reverse()  # a stack: the next name is pending[-1]
+        links = 0
+        last_is_name = True
+        while True:
+            names: list[bytes] = []
+            while pending and pending[-1] not in _DOTS:
+                name = pending.pop()
+                if len(name) > ffi.NAME_MAX:
+                    return Error(errno.ENAMETOOLONG)
+                names.append(name)
+            if pending:
+                # A dot follows: what precedes it must be walked as directories.
+                if names:
+                    walked = list(self._subst(task, tuple(stack + names), True))
+                    found = self._walk_dirs(task, walked)
+                    if isinstance(found.resp, p.RSymlink):
+                        links += 1
+                        spliced = self._splice(found, walked, pending, root, links)
+                        if isinstance(spliced, Error):
+                            return spliced
+                        stack = spliced
+                        continue
+                    if found.fd >= 0:
+                        os.close(found.fd)
+                    if isinstance(found.resp, p.RError):
+                        return Error(found.resp.errno)
+                    stack = walked
+                dot = pending.pop()
+                if dot == b".." and len(stack) > len(root):
+                    stack = stack[:-1]
+                last_is_name = False
+                continue
+            comps = self._subst(task, tuple(stack + names), follow or trailing)
+            is_name = bool(names) or (last_is_name and len(stack) > len(root))
+            req = build(comps, is_name, trailing)
+            if isinstance(req, Error):
+                return req
+            found = self._call(req, comps)
+            if isinstance(found.resp, p.RSymlink):
+                links += 1
+                spliced = self._splice(found, list(comps), pending, root, links)
+                if isinstance(spliced, Error):
+                    return spliced
+                stack = spliced
+                last_is_name = True
+                continue
+            return found
+
+    def _walk_dirs(self, task, comps: list[bytes]) -> Found:
+        return self._call(p.WalkOpen(task_creds(task), tuple(comps), 1, _WALK_DIR, 0),
+                          tuple(comps))
+
+    def _call(self, req: p.Message, comps: tuple[bytes, ...]) -> Found:
+        resp, fd = self.gofer.call(req)
+        return Found(resp, fd, comps)
+
+    def _splice(self, found: Found, comps: list[bytes], pending: list[bytes],
+                root: tuple[bytes, ...], links: int) -> list[bytes] | Error:
+        """Replace the symlink at found.resp.index with its target; returns the new
+        stack and extends `pending` (kept reversed) with the rest."""
+        if links > MAXSYMLINKS:
+            return Error(errno.ELOOP)
+        link = found.resp
+        target = link.target
+        if not target:
+            return Error(errno.ENOENT)
+        if link.index >= len(comps):
+            return Error(errno.EIO)  # the gofer named a name we did not send
+        rest = comps[link.index + 1:]
+        pending.extend(reversed(rest))
+        pending.extend(reversed([c for c in target.split(b"/") if c] or []))
+        if target.endswith(b"/") and not rest:
+            pending.insert(0, b".")  # a trailing slash on the target keeps its meaning
+        if target[:1] == b"/":
+            return list(root)
+        return comps[:link.index]
+
+    def _subst(self, task, comps: tuple[bytes, ...], follow_last: bool) -> tuple[bytes, ...]:
+        """/proc/self and /proc/thread-self name the caller in the sandbox's pid
+        namespace, which the gofer (outside it) cannot know."""
+        n = len(self.proc)
+        if len(comps) > n and comps[:n] == self.proc and comps[n] in (b"self", b"thread-self"):
+            if len(comps) == n + 1 and not follow_last:
+                return comps
+            if comps[n] == b"self":
+                mid = (str(task.ns_tgid).encode(),)
+            else:
+                mid = (str(task.ns_tgid).encode(), b"task", str(task.ns_tid).encode())
+            return comps[:n] + mid + comps[n + 1:]
+        return comps
+
+
+def task_creds(task) -> p.Creds:
+    return task.creds().fs_creds()

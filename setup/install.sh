@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything sandvisor and its tests need on a fresh Debian 12 machine (root):
+# Debian packages, then a virtualenv in .venv with the project and its test extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(libseccomp-dev busybox-static gcc make libc6-dev python3-venv)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+if ! .venv/bin/python -m pip install -q -e '.[test]' >.venv/pip.log 2>&1; then
+    cat .venv/pip.log >&2
+    exit 1
+fi
+echo "sandvisor installed: $(.venv/bin/sandvisor --version)"

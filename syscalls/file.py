@@ -1,0 +1,85 @@
+"""open, openat, openat2, creat: resolved by the VFS, opened by the gofer, the
+descriptor injected into the caller."""
+
+from __future__ import annotations
+
+import errno
+import os
+import struct
+
+from gofer import protocol as p
+from sentry import ffi
+from sentry.events import Error
+from sentry.vfs import task_creds
+from syscalls.common import AT_FDCWD, answer, read_path, sint
+
+_OPEN_HOW = struct.Struct("=QQQ")
+_VALID_RESOLVE = (ffi.RESOLVE_NO_XDEV | ffi.RESOLVE_NO_MAGICLINKS | ffi.RESOLVE_NO_SYMLINKS
+                  | ffi.RESOLVE_BENEATH | ffi.RESOLVE_IN_ROOT)
+O_TMPFILE_BITS = 0o20000000
+
+
+def do_open(kernel, task, dirfd: int, path_addr: int, flags: int, mode: int,
+            resolve: int = 0):
+    path = read_path(kernel, task, path_addr)
+    if isinstance(path, Error):
+        return path
+    creating = bool(flags & os.O_CREAT) or (flags & O_TMPFILE_BITS) == O_TMPFILE_BITS
+    if creating:
+        mode = mode & 0o7777 & ~task.creds().umask
+    follow = not (flags & os.O_NOFOLLOW or (flags & os.O_CREAT and flags & os.O_EXCL))
+    cloexec = bool(flags & os.O_CLOEXEC)
+    gofer_flags = flags & ~os.O_CLOEXEC
+    creds = task_creds(task)
+
+    def build(comps, is_name, trailing):
+        f = gofer_flags
+        if trailing or not is_name:
+            if f & os.O_CREAT:
+                return Error(errno.EISDIR)
+            f |= os.O_DIRECTORY if trailing else 0
+        return p.WalkOpen(creds, comps, int(follow), f, mode)
+
+    root: tuple[bytes, ...] = ()
+    if resolve & (ffi.RESOLVE_IN_ROOT | ffi.RESOLVE_BENEATH):
+        base = kernel.vfs.dir_of(task, dirfd)
+        if isinstance(base, Error):
+            return base
+        root = tuple(base)
+        if resolve & ffi.RESOLVE_BENEATH and path[:1] == b"/":
+            return Error(errno.EXDEV)
+    found = kernel.vfs.resolve(task, dirfd, path, follow, build, root)
+    return answer(found, cloexec)
+
+
+def open_(kernel, task, args):
+    return do_open(kernel, task, AT_FDCWD, args[0], sint(args[1]), args[2])
+
+
+def openat(kernel, task, args):
+    return do_open(kernel, task, sint(args[0]), args[1], sint(args[2]), args[3])
+
+
+def creat(kernel, task, args):
+    return do_open(kernel, task, AT_FDCWD, args[0], os.O_CREAT | os.O_WRONLY | os.O_TRUNC,
+                   args[1])
+
+
+def openat2(kernel, task, args):
+    size = args[3]
+    if size < _OPEN_HOW.size or size > 4096:
+        return Error(errno.EINVAL)
+    try:
+        raw = task.read(args[2], size)
+    except Exception:  # noqa: BLE001 - any unreadable struct is EFAULT
+        return Error(errno.EFAULT)
+    if any(raw[_OPEN_HOW.size:]):
+        return Error(errno.E2BIG)
+    flags, mode, resolve = _OPEN_HOW.unpack_from(raw)
+    if resolve & ~_VALID_RESOLVE or flags >> 32:
+        return Error(errno.EINVAL)
+    if mode and not flags & (os.O_CREAT | O_TMPFILE_BITS):
+        return Error(errno.EINVAL)
+    if resolve & ffi.RESOLVE_NO_SYMLINKS:
+        return Error(errno.EOPNOTSUPP)  # not emulated yet: refuse rather than ignore
+    return do_open(kernel, task, sint(args[0]), args[1], flags, mode, resolve)
