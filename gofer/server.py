@@ -162,7 +162,8 @@ class Gofer:
             try:
                 fd = os.open(name, flags, req.mode, dir_fd=parent)
             except OSError as exc:
-                if exc.errno == errno.ELOOP and req.follow:
+                # O_NOFOLLOW on a symlink: ELOOP, or ENOTDIR with O_DIRECTORY
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR) and req.follow:
                     self._raise_if_symlink(parent, name, len(req.path) - 1)
                 raise
             if req.follow and flags & os.O_PATH and stat.S_ISLNK(os.fstat(fd).st_mode):

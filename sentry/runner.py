@@ -135,7 +135,7 @@ class Sandbox:
         trap_parent, trap_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.status_r, status_w = os.pipe2(os.O_CLOEXEC)
         mntns = os.open(f"/proc/{self.gofer_pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
-        bpf = compile_filter("notify", trap_host=self.cfg.strace)
+        bpf = compile_filter(self.platform.trap, trap_host=self.cfg.strace)
         own_pidns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         me = os.getpid()
         try:

@@ -25,6 +25,7 @@ class Probe:
 
 class Platform(abc.ABC):
     name: str = ""
+    trap: str = "notify"   # the seccomp action for trapped syscalls: "notify" or "trace"
 
     @classmethod
     @abc.abstractmethod

@@ -44,6 +44,7 @@ def _kernel_version() -> tuple[int, int]:
 
 class UnotifyPlatform(Platform):
     name = "unotify"
+    trap = "notify"
 
     def __init__(self):
         self.listener = -1

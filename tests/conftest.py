@@ -1,0 +1,62 @@
+"""Shared fixtures: the sandvisor command, a busybox root filesystem, a runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BUSYBOX = "/bin/busybox"
+
+
+def sandvisor_cmd() -> list[str]:
+    return [sys.executable, "-m", "sentry"]
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_do(args: list[str], *, timeout: float = 60, input: str | None = None,
+           cwd: str | None = None, env: dict | None = None) -> Result:
+    """Run `sandvisor do ARGS` and capture everything."""
+    proc = subprocess.run(sandvisor_cmd() + ["do", *args], capture_output=True, text=True,
+                          timeout=timeout, input=input, cwd=cwd or "/tmp", env=env)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def run_native(argv: list[str], *, timeout: float = 60, cwd: str | None = None,
+               input: str | None = None) -> Result:
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                          cwd=cwd or "/tmp", input=input)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def busybox_root(tmp_path_factory) -> Path:
+    """A minimal root filesystem: busybox-static and its applet links."""
+    if not os.path.exists(BUSYBOX):
+        pytest.fail("busybox-static is not installed: run ./setup/install.sh")
+    root = tmp_path_factory.mktemp("bbroot")
+    for d in ("bin", "etc", "tmp", "proc", "sys", "dev", "root", "data", "usr/bin"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    os.chmod(root / "tmp", 0o1777)
+    shutil.copy2(BUSYBOX, root / "bin" / "busybox")
+    applets = subprocess.run([BUSYBOX, "--list"], capture_output=True, text=True).stdout.split()
+    for applet in applets:
+        link = root / "bin" / applet
+        if not link.exists():
+            link.symlink_to("busybox")
+    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
+    (root / "etc" / "group").write_text("root:x:0:\n")
+    (root / "etc" / "hostname").write_text("inside\n")
+    return root

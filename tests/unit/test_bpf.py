@@ -1,0 +1,72 @@
+"""The application's seccomp filter, run through a BPF interpreter."""
+
+import errno
+
+import pytest
+
+from sentry import ffi
+from sentry.platform import bpf
+from syscalls.table import NUMBERS, TABLE, Disposition
+
+X86_64 = ffi.AUDIT_ARCH_X86_64
+ACTIONS = {Disposition.HOST: bpf.SECCOMP_RET_ALLOW, Disposition.EMULATE: bpf.SECCOMP_RET_USER_NOTIF}
+
+
+@pytest.fixture(scope="module")
+def prog():
+    return bpf.compile_filter("notify")
+
+
+def test_filter_starts_with_the_arch_check(prog):
+    # first instruction loads seccomp_data.arch (offset 4), the second compares it
+    code, _jt, _jf, k = bpf._INSN.unpack_from(prog, 0)
+    assert (code, k) == (0x20, 4)
+    code, _jt, _jf, k = bpf._INSN.unpack_from(prog, 8)
+    assert code & 0x07 == 0x05 and k == X86_64
+
+
+def test_i386_syscalls_kill_the_process(prog):
+    for nr in (1, 3, 5, 11, 120):
+        assert bpf.evaluate(prog, nr, ffi.AUDIT_ARCH_I386) == bpf.SECCOMP_RET_KILL_PROCESS
+
+
+def test_x32_syscalls_kill_the_process(prog):
+    for nr in (0, 1, 2, 59, 257, 512, 545):
+        assert bpf.evaluate(prog, nr | ffi.X32_SYSCALL_BIT, X86_64) == bpf.SECCOMP_RET_KILL_PROCESS
+
+
+def test_every_entry_gets_its_disposition(prog):
+    for entry in TABLE.values():
+        got = bpf.evaluate(prog, entry.nr, X86_64)
+        if entry.disposition is Disposition.DENY:
+            assert got == bpf.SECCOMP_RET_ERRNO | entry.errno, entry.name
+        else:
+            assert got == ACTIONS[entry.disposition], entry.name
+
+
+def test_unknown_syscalls_fail_with_enosys(prog):
+    for nr in (470, 511, 1000, 0x3FFFFFFF):
+        assert bpf.evaluate(prog, nr, X86_64) == bpf.SECCOMP_RET_ERRNO | errno.ENOSYS
+
+
+def test_clone_with_namespace_flags_is_refused(prog):
+    clone = NUMBERS["clone"]
+    for flag in (ffi.CLONE_NEWNS, ffi.CLONE_NEWUSER, ffi.CLONE_NEWPID, ffi.CLONE_NEWNET):
+        assert bpf.evaluate(prog, clone, X86_64, (flag | 0x11,)) == \
+            bpf.SECCOMP_RET_ERRNO | errno.EPERM
+    assert bpf.evaluate(prog, clone, X86_64, (0x01200011,)) == bpf.SECCOMP_RET_ALLOW  # fork()
+
+
+def test_trap_host_traps_host_syscalls_but_not_the_handover():
+    prog = bpf.compile_filter("notify", trap_host=True)
+    assert bpf.evaluate(prog, NUMBERS["read"], X86_64) == bpf.SECCOMP_RET_USER_NOTIF
+    sendmsg = NUMBERS["sendmsg"]
+    assert bpf.evaluate(prog, sendmsg, X86_64, (3, 0, 0)) == bpf.SECCOMP_RET_USER_NOTIF
+    assert bpf.evaluate(prog, sendmsg, X86_64, (3, 0, bpf.HANDOVER_SENDMSG_FLAGS)) == \
+        bpf.SECCOMP_RET_ALLOW
+
+
+def test_trace_mode_uses_ret_trace():
+    prog = bpf.compile_filter("trace")
+    assert bpf.evaluate(prog, NUMBERS["openat"], X86_64) & bpf.SECCOMP_RET_ACTION_FULL == \
+        bpf.SECCOMP_RET_TRACE

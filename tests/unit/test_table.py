@@ -1,0 +1,56 @@
+"""The syscall table: complete, consistent, and what `help syscalls` prints."""
+
+import csv
+import io
+import json
+
+from click.testing import CliRunner
+
+from sentry.cli import main
+from syscalls.table import HANDLERS, NAMES, TABLE, Disposition
+
+MUST_BE_REFUSED = ["ptrace", "mount", "umount2", "pivot_root", "unshare", "setns", "bpf",
+                   "io_uring_setup", "kexec_load", "init_module", "perf_event_open", "keyctl",
+                   "userfaultfd", "open_by_handle_at"]
+PATH_SYSCALLS = ["open", "openat", "openat2", "creat", "stat", "lstat", "newfstatat", "statx",
+                 "access", "faccessat", "faccessat2", "readlink", "readlinkat", "mkdir",
+                 "mkdirat", "rmdir", "unlink", "unlinkat", "rename", "renameat", "renameat2",
+                 "link", "linkat", "symlink", "symlinkat", "chmod", "fchmodat", "chown",
+                 "lchown", "fchownat", "truncate", "utimensat", "execve", "execveat", "chdir",
+                 "statfs", "getxattr", "setxattr", "listxattr", "removexattr", "mknod", "mknodat"]
+
+
+def test_every_syscall_number_has_an_entry():
+    assert set(TABLE) == set(NAMES)
+    assert all(TABLE[nr].name == NAMES[nr] for nr in TABLE)
+    assert max(TABLE) >= 462
+
+
+def test_dangerous_syscalls_are_denied():
+    by_name = {e.name: e for e in TABLE.values()}
+    for name in MUST_BE_REFUSED:
+        assert by_name[name].disposition is Disposition.DENY, name
+
+
+def test_path_syscalls_are_emulated():
+    by_name = {e.name: e for e in TABLE.values()}
+    for name in PATH_SYSCALLS:
+        assert by_name[name].disposition is Disposition.EMULATE, name
+        assert HANDLERS[by_name[name].nr] is by_name[name].handler
+
+
+def test_help_syscalls_json_lists_every_entry():
+    out = CliRunner().invoke(main, ["help", "syscalls", "--format", "json"]).output
+    rows = json.loads(out)
+    assert len(rows) == len(TABLE)
+    openat = next(r for r in rows if r["name"] == "openat")
+    assert openat["disposition"] == "emulate" and openat["nr"] == 257
+
+
+def test_help_syscalls_csv_and_table():
+    runner = CliRunner()
+    rows = list(csv.DictReader(io.StringIO(
+        runner.invoke(main, ["help", "syscalls", "--format", "csv"]).output)))
+    assert len(rows) == len(TABLE)
+    text = runner.invoke(main, ["help", "syscalls", "--disposition", "deny"]).output
+    assert "ptrace" in text and "openat " not in text
