@@ -1,0 +1,149 @@
+"""Real programs give the same stdout, stderr and exit status inside as natively."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import textwrap
+
+import pytest
+
+from tests.conftest import run_do, run_native
+
+FILE_WORK = r"""
+set -e
+mkdir -p a/b/c d
+echo one > a/b/c/f1; echo two > a/b/f2; printf 'z\ny\nx\n' > a/list
+cp -r a e
+mv e/b/f2 e/b/f2.moved
+ln -s ../a/list d/link
+cat d/link | sort
+find a e d | sort
+sed -i 's/y/Y/' a/list; cat a/list
+tar cf t.tar a e; rm -r a e; tar xf t.tar; ls -R a e | sort
+rm -r a e d t.tar
+ls -A
+"""
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    return str(tmp_path)
+
+
+def _same(argv, workdir, *, input=None, timeout=120, extra=()):
+    native = run_native(argv, cwd=workdir, input=input, timeout=timeout)
+    inside = run_do([*extra, "--cwd", workdir, "--", *argv], input=input, timeout=timeout)
+    assert (inside.returncode, inside.stdout, inside.stderr) == \
+        (native.returncode, native.stdout, native.stderr)
+    return inside
+
+
+def test_busybox_sh_file_work(workdir):
+    res = _same(["busybox", "sh", "-c", FILE_WORK], workdir)
+    assert "a/b/c/f1" in res.stdout and "Y" in res.stdout
+
+
+def test_python_stdlib_and_sqlite(workdir):
+    script = textwrap.dedent("""
+        import json, sqlite3, asyncio, subprocess, multiprocessing, os, tempfile
+        db = os.path.join(tempfile.mkdtemp(dir="/tmp"), "t.db")
+        con = sqlite3.connect(db)
+        con.execute("create table t(x)")
+        con.executemany("insert into t values (?)", [(i,) for i in range(100)])
+        con.commit()
+        print(con.execute("select sum(x) from t").fetchone())
+        print(json.dumps({"a": [1, 2]}))
+        print(subprocess.run(["echo", "sub"], capture_output=True, text=True).stdout.strip())
+        async def f():
+            await asyncio.sleep(0.01)
+            return 5
+        print(asyncio.run(f()))
+        with multiprocessing.Pool(2) as pool:
+            print(pool.map(abs, [-1, -2, 3]))
+    """)
+    res = _same(["python3", "-c", script], workdir)
+    assert "(4950,)" in res.stdout
+
+
+def test_gcc_compiles_and_runs_in_tmp(workdir):
+    script = textwrap.dedent("""
+        set -e
+        d=$(mktemp -d /tmp/cc.XXXXXX)
+        cat > $d/p.c <<'EOC'
+        #include <stdio.h>
+        int main(void) { printf("built %d\\n", 6 * 7); return 7; }
+        EOC
+        gcc -O0 -o $d/p $d/p.c
+        $d/p || echo "status $?"
+    """)
+    res = _same(["sh", "-c", script], workdir)
+    assert "built 42" in res.stdout and "status 7" in res.stdout
+
+
+def test_shebang_script_in_tmp(workdir):
+    script = 'f=$(mktemp /tmp/s.XXXXXX); printf "#!/bin/sh\\necho from script \\$1\\nexit 4\\n" > $f; chmod +x $f; $f arg; echo "rc=$?"'
+    res = _same(["sh", "-c", script], workdir)
+    assert "from script arg" in res.stdout and "rc=4" in res.stdout
+
+
+def test_make_j2(workdir):
+    lines = ["all: " + " ".join(f"out{i}" for i in range(8)), "\tcat out* | sort | tail -3"]
+    for i in range(8):
+        lines += [f"out{i}:", f"\techo target{i} > $@"]
+    with open(os.path.join(workdir, "Makefile"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    if shutil.which("make") is None:
+        pytest.fail("make is not installed: run ./setup/install.sh")
+    _same(["sh", "-c", "make -s -j2 && make -s -j2 && rm out*"], workdir)
+
+
+def test_pipeline_with_background_jobs(workdir):
+    script = "(sleep 0.2; echo late) & (echo early) & wait; seq 1 2000 | grep 7 | sort -r | head -3; echo done"
+    res = _same(["sh", "-c", script], workdir)
+    assert res.stdout.splitlines()[-1] == "done"
+
+
+def test_fork_50_children(workdir):
+    script = textwrap.dedent("""
+        import os
+        pids = []
+        for i in range(50):
+            pid = os.fork()
+            if pid == 0:
+                os._exit(i % 7)
+            pids.append(pid)
+        print(sum(os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in pids))
+    """)
+    res = _same(["python3", "-c", script], workdir)
+    assert res.stdout.strip() == str(sum(i % 7 for i in range(50)))
+
+
+def test_multithreaded_file_io(workdir):
+    script = textwrap.dedent("""
+        import os, threading, tempfile
+        d = tempfile.mkdtemp(dir="/tmp")
+        def work(n):
+            for i in range(40):
+                p = os.path.join(d, f"{n}-{i}")
+                with open(p, "w") as f:
+                    f.write(str(i))
+                os.stat(p)
+                os.unlink(p)
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        print(len(os.listdir(d)), "left")
+    """)
+    res = _same(["python3", "-c", script], workdir)
+    assert res.stdout.strip() == "0 left"
+
+
+@pytest.mark.parametrize("code", [0, 3, 42])
+def test_exit_status_is_the_applications(code, workdir):
+    _same(["sh", "-c", f"exit {code}"], workdir)
+
+
+def test_killed_by_signal_is_128_plus_n(workdir):
+    res = run_do(["--", "sh", "-c", "kill -9 $$"])
+    assert res.returncode == 137
