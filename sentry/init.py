@@ -43,6 +43,7 @@ def run_init(cfg: SandboxConfig, parent: int, mntns_fd: int, trap_sock: socket.s
         if os.getppid() != 0 and os.getppid() != parent:
             os._exit(EXIT_SANDBOX_ERROR)  # the sentry is already gone
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        _close_all_but({0, 1, 2, mntns_fd, trap_sock.fileno(), status_fd})
         flags = ffi.CLONE_NEWUTS | ffi.CLONE_NEWIPC
         if cfg.network == "none":
             flags |= ffi.CLONE_NEWNET
@@ -86,6 +87,16 @@ def run_init(cfg: SandboxConfig, parent: int, mntns_fd: int, trap_sock: socket.s
     code = os.waitstatus_to_exitcode(app_status)
     os.write(status_fd, f"exit {code}\n".encode())
     os._exit(code & 0xFF)
+
+
+def _close_all_but(keep: set[int]) -> None:
+    """Nothing of the sentry's (pidfds, namespace handles, pipes) may stay reachable
+    from inside through /proc/1/fd."""
+    low = 3
+    for fd in sorted(keep | {1 << 20}):
+        if fd >= low:
+            os.closerange(low, fd)
+            low = fd + 1
 
 
 def _loopback_up() -> None:

@@ -60,3 +60,27 @@ def busybox_root(tmp_path_factory) -> Path:
     (root / "etc" / "group").write_text("root:x:0:\n")
     (root / "etc" / "hostname").write_text("inside\n")
     return root
+
+
+PROGS = Path(__file__).resolve().parent / "integration" / "progs"
+
+
+@pytest.fixture(scope="session")
+def static_progs(tmp_path_factory) -> dict[str, Path]:
+    """The C test programs in tests/integration/progs, built static (they also run in
+    the busybox root, which has no libc)."""
+    out = tmp_path_factory.mktemp("progs")
+    built = {}
+    for src in sorted(PROGS.glob("*.c")):
+        exe = out / src.stem
+        subprocess.run(["gcc", "-O1", "-static", "-pthread", "-o", str(exe), str(src)],
+                       check=True, capture_output=True)
+        built[src.stem] = exe
+    return built
+
+
+@pytest.fixture(scope="session")
+def bb_root_with_progs(busybox_root, static_progs) -> Path:
+    for name, exe in static_progs.items():
+        shutil.copy2(exe, busybox_root / "bin" / name)
+    return busybox_root
