@@ -1,0 +1,114 @@
+"""Lifetime: the sandbox dies with the sentry, survives nothing, leaves nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import run_do, sandvisor_cmd
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                kids = [int(k) for k in f.read().split()]
+        except OSError:
+            continue
+        found.update(kids)
+        todo.extend(kids)
+    return found
+
+
+def _alive(pids) -> set[int]:
+    out = set()
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                if f.read().split(") ", 1)[1][0] != "Z":
+                    out.add(p)
+        except OSError:
+            pass
+    return out
+
+
+def _start(args):
+    return subprocess.Popen(sandvisor_cmd() + ["do", *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/tmp")
+
+
+def _wait_for(pred, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_sigkill_to_the_sentry_kills_the_sandbox_within_a_second():
+    proc = _start(["--", "sh", "-c", "sleep 1000 & sleep 1000 & (sleep 1000; true) & wait"])
+    assert _wait_for(lambda: len(_descendants(proc.pid)) >= 5)
+    victims = _descendants(proc.pid)
+    proc.kill()
+    proc.wait()
+    assert _wait_for(lambda: not _alive(victims), timeout=1.0), _alive(victims)
+
+
+def test_gofer_death_gives_eio_and_ends_the_sandbox():
+    loop = "while true; do if cat /etc/hostname >/dev/null; then :; else echo failed; fi; sleep 0.05; done"
+    proc = _start(["--", "sh", "-c", loop])
+    assert _wait_for(lambda: len(_descendants(proc.pid)) >= 3)
+    gofer = next(p for p in _descendants(proc.pid)
+                 if open(f"/proc/{p}/comm").read().strip() == "sv-gofer")
+    victims = _descendants(proc.pid)
+    os.kill(gofer, signal.SIGKILL)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 125
+    assert "gofer exited unexpectedly" in err and "EIO" in err
+    assert "Input/output error" in err and "failed" in out
+    assert not _alive(victims)
+
+
+def test_timeout_ends_a_process_blocked_in_read():
+    start = time.monotonic()
+    proc = _start(["--timeout", "1", "--", "sh", "-c", "read line; echo got $line"])
+    proc.wait(timeout=15)  # stdin stays open, so read blocks until the timeout
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.stdin.close()
+    assert proc.returncode == 124
+    assert "timed out after 1 s" in err and "got" not in out
+    assert time.monotonic() - start < 8
+
+
+def _snapshot():
+    with open("/proc/self/mountinfo") as f:
+        mounts = f.read()
+    tmp = set(os.listdir("/tmp"))
+    return mounts, tmp
+
+
+def test_nothing_is_left_behind():
+    mounts, tmp = _snapshot()
+    res = run_do(["--tmpfs", "/scratch", "--", "sh", "-c", "echo hi > /scratch/f; echo x > /tmp/inside-only"])
+    assert res.returncode == 0
+    mounts_after, tmp_after = _snapshot()
+    assert mounts_after == mounts
+    assert "inside-only" not in tmp_after and tmp_after - tmp == set()
+    leftovers = subprocess.run(["pgrep", "-f", "sv-gofer|sentry do"], capture_output=True, text=True)
+    assert [p for p in leftovers.stdout.split() if int(p) != os.getpid()] == []
+
+
+def test_signals_sent_to_the_sentry_reach_the_application():
+    proc = _start(["--", "sh", "-c", "trap 'echo got TERM; exit 7' TERM; while true; do sleep 0.1; done"])
+    assert _wait_for(lambda: len(_descendants(proc.pid)) >= 4)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    out, _err = proc.communicate(timeout=10)
+    assert "got TERM" in out and proc.returncode == 7
