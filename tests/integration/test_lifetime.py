@@ -62,9 +62,10 @@ def test_sigkill_to_the_sentry_kills_the_sandbox_within_a_second():
 
 
 def test_gofer_death_gives_eio_and_ends_the_sandbox():
-    loop = "while true; do if cat /etc/hostname >/dev/null; then :; else echo failed; fi; sleep 0.05; done"
+    loop = ("cat /etc/hostname >/dev/null && echo running; while true; do "
+            "if cat /etc/hostname >/dev/null; then :; else echo failed; fi; sleep 0.05; done")
     proc = _start(["--", "sh", "-c", loop])
-    assert _wait_for(lambda: len(_descendants(proc.pid)) >= 3)
+    assert proc.stdout.readline() == "running\n"
     gofer = next(p for p in _descendants(proc.pid)
                  if open(f"/proc/{p}/comm").read().strip() == "sv-gofer")
     victims = _descendants(proc.pid)
