@@ -61,6 +61,16 @@ class ViewBuilder:
             for sub in ("upper", "work"):
                 os.makedirs(os.path.join(self.overlay_dir, sub), exist_ok=True)
         self.proc_self_fd = os.open("/proc/self/fd", _DIR)
+        # The caller's terminal, if stdio is one: the only host pty the sandbox sees.
+        self.tty_src = None
+        for fd in (0, 1, 2):
+            try:
+                name = os.ttyname(fd)
+            except OSError:
+                continue
+            if name.startswith("/dev/pts/"):
+                self.tty_src = (name.rsplit("/", 1)[1], os.open(name, os.O_PATH | os.O_CLOEXEC))
+                break
 
     def build(self) -> int:
         """Mount the view and pivot into it; returns an O_PATH fd of the new root."""
@@ -141,13 +151,28 @@ class ViewBuilder:
             os.close(shm)
             pts = os.open("pts", _DIR, dir_fd=dev)
             try:
-                ffi.mount("devpts", _fdpath(pts), "devpts", ffi.MS_NOSUID | ffi.MS_NOEXEC,
-                          "newinstance,ptmxmode=0666,mode=620")
+                if self.tty_src is not None:
+                    self._bind_tty(pts)
+                else:
+                    ffi.mount("devpts", _fdpath(pts), "devpts", ffi.MS_NOSUID | ffi.MS_NOEXEC,
+                              "newinstance,ptmxmode=0666,mode=620")
             except OSError:
                 pass  # no ptys inside; everything else works
             os.close(pts)
         finally:
             os.close(dev)
+
+    def _bind_tty(self, pts: int) -> None:
+        """The caller's own pty node, alone, under the same name: ttyname() and
+        /dev/tty work inside, and no other host terminal is reachable."""
+        name, src = self.tty_src
+        os.close(os.open(name, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600, dir_fd=pts))
+        node = os.open(name, os.O_PATH | os.O_CLOEXEC, dir_fd=pts)
+        try:
+            ffi.mount(_fdpath(src), _fdpath(node), None, ffi.MS_BIND)
+        finally:
+            os.close(node)
+            os.close(src)
 
     def _mount_volume(self, root_fd: int, vol, src: int) -> None:
         is_dir = os.path.isdir(_fdpath(src))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -22,6 +23,7 @@ from sentry import ffi
 from sentry.events import Error
 
 MAXSYMLINKS = 40
+_ANON = re.compile(rb"^(pipe|socket|anon_inode):")
 _DOTS = (b".", b"..")
 _WALK_DIR = os.O_PATH | os.O_DIRECTORY
 
@@ -32,6 +34,14 @@ class Found:
     resp: p.Message
     fd: int
     comps: tuple[bytes, ...]
+
+
+@dataclass(slots=True)
+class HostObject:
+    """The path named an object without a path (a pipe, socket or anonymous inode)
+    through a /proc/PID/fd link: it is reopened through the owner's host /proc entry,
+    as the kernel reopens it natively."""
+    path: bytes
 
 
 # build(comps, last_is_name, trailing) -> request, or an Error to answer with
@@ -121,6 +131,10 @@ class VFS:
                 return req
             found = self._call(req, comps)
             if isinstance(found.resp, p.RSymlink):
+                if not pending and found.resp.index == len(comps) - 1:
+                    host = self._host_object(task, comps, found.resp.target)
+                    if host is not None:
+                        return host
                 links += 1
                 spliced = self._splice(found, list(comps), pending, root, links)
                 if isinstance(spliced, Error):
@@ -158,6 +172,29 @@ class VFS:
         if target[:1] == b"/":
             return list(root)
         return comps[:link.index]
+
+    def _host_object(self, task, comps: tuple[bytes, ...], target: bytes) -> HostObject | None:
+        if target[:1] == b"/" or not _ANON.match(target):
+            return None
+        n = len(self.proc)
+        tail = comps[n:]
+        if comps[:n] != self.proc or len(tail) not in (3, 5) or tail[-2] != b"fd" \
+                or (len(tail) == 5 and tail[1] != b"task"):
+            return None
+        owner = tail[-3] if len(tail) == 5 else tail[0]
+        host = self.host_tid(task, int(owner)) if owner.isdigit() else None
+        if host is None:
+            return None
+        return HostObject(b"/proc/%d/fd/%s" % (host, tail[-1]))
+
+    @staticmethod
+    def host_tid(task, ns_tid: int) -> int | None:
+        """The host tid of a sandbox tid the caller can name (itself, for now)."""
+        if ns_tid == task.ns_tgid:
+            return task.tgid
+        if ns_tid == task.ns_tid:
+            return task.tid
+        return None
 
     def _subst(self, task, comps: tuple[bytes, ...], follow_last: bool) -> tuple[bytes, ...]:
         """/proc/self and /proc/thread-self name the caller in the sandbox's pid

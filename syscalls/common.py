@@ -8,6 +8,7 @@ import os
 from gofer import protocol as p
 from sentry.events import Answer, Error, InjectFd, Return
 from sentry.kernel import MemoryFault
+from sentry.vfs import Found, HostObject
 
 AT_FDCWD = -100
 
@@ -40,6 +41,8 @@ def answer(found, cloexec: bool = False) -> Answer:
     """Turn a gofer response (or an Error) into the syscall's answer."""
     if isinstance(found, Error):
         return found
+    if isinstance(found, HostObject):
+        return Error(errno.ENXIO)
     resp = found.resp
     if isinstance(resp, p.RFd):
         return InjectFd(found.fd, cloexec)
@@ -53,7 +56,7 @@ def answer(found, cloexec: bool = False) -> Answer:
 
 
 def close_found(found) -> None:
-    if not isinstance(found, Error) and found.fd >= 0:
+    if isinstance(found, Found) and found.fd >= 0:
         os.close(found.fd)
 
 

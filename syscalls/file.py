@@ -9,14 +9,16 @@ import struct
 
 from gofer import protocol as p
 from sentry import ffi
-from sentry.events import Error
-from sentry.vfs import task_creds
-from syscalls.common import AT_FDCWD, answer, read_path, sint
+from sentry.events import CONTINUE, Error, InjectFd
+from sentry.vfs import Found, HostObject, task_creds
+from syscalls.common import AT_FDCWD, answer, close_found, read_path, sint
 
 _OPEN_HOW = struct.Struct("=QQQ")
 _VALID_RESOLVE = (ffi.RESOLVE_NO_XDEV | ffi.RESOLVE_NO_MAGICLINKS | ffi.RESOLVE_NO_SYMLINKS
                   | ffi.RESOLVE_BENEATH | ffi.RESOLVE_IN_ROOT)
 O_TMPFILE_BITS = 0o20000000
+_CREATE_BITS = os.O_CREAT | os.O_EXCL | os.O_TRUNC | O_TMPFILE_BITS
+_DEV_TTY = (b"dev", b"tty")
 
 
 def do_open(kernel, task, dirfd: int, path_addr: int, flags: int, mode: int,
@@ -33,6 +35,8 @@ def do_open(kernel, task, dirfd: int, path_addr: int, flags: int, mode: int,
     creds = task_creds(task)
 
     def build(comps, is_name, trailing):
+        if comps == _DEV_TTY:
+            return p.WalkOpen(creds, comps, 1, os.O_PATH, 0)  # checked only, see below
         f = gofer_flags
         if trailing or not is_name:
             if f & os.O_CREAT:
@@ -49,6 +53,16 @@ def do_open(kernel, task, dirfd: int, path_addr: int, flags: int, mode: int,
         if resolve & ffi.RESOLVE_BENEATH and path[:1] == b"/":
             return Error(errno.EXDEV)
     found = kernel.vfs.resolve(task, dirfd, path, follow, build, root)
+    if isinstance(found, HostObject):
+        try:
+            return InjectFd(os.open(found.path, (flags & ~_CREATE_BITS) | os.O_CLOEXEC), cloexec)
+        except OSError as exc:
+            return Error(exc.errno)
+    if isinstance(found, Found) and found.comps == _DEV_TTY and isinstance(found.resp, p.RFd):
+        # /dev/tty means the caller's controlling terminal, which only the caller's
+        # own open can find: the kernel opens it in the sandbox's mount namespace.
+        close_found(found)
+        return CONTINUE
     return answer(found, cloexec)
 
 

@@ -11,7 +11,7 @@ import stat as st
 from gofer import protocol as p
 from sentry import ffi
 from sentry.events import Error, Return
-from sentry.vfs import task_creds
+from sentry.vfs import HostObject, task_creds
 from syscalls.common import AT_FDCWD, answer, close_found, read_path, sint, write_out
 
 _ST_MODE_OFF = 24  # offset of st_mode in x86_64 struct stat
@@ -50,6 +50,12 @@ def do_stat(kernel, task, dirfd: int, path_addr: int, buf_addr: int, flags: int)
     creds = task_creds(task)
     found = kernel.vfs.resolve(task, dirfd, path, follow,
                                lambda comps, _n, _t: p.Stat(creds, comps, int(follow)))
+    if isinstance(found, HostObject):
+        try:
+            ffi.stat_raw(found.path, _buf)
+        except OSError as exc:
+            return Error(exc.errno)
+        return write_out(task, buf_addr, _buf.raw[:ffi.STAT_SIZE]) or Return(0)
     if isinstance(found, Error):
         return found
     if not isinstance(found.resp, p.RData):

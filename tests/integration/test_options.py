@@ -1,0 +1,50 @@
+"""`sandvisor do` options: identity, environment, hostname, cwd, terminal, strace."""
+
+from __future__ import annotations
+
+import subprocess
+
+from tests.conftest import run_do, sandvisor_cmd
+
+
+def test_user_option_sets_ids_and_file_ownership():
+    res = run_do(["--user", "1000:1000", "--cwd", "/tmp", "--", "sh", "-c",
+                  "id -u; id -g; touch /tmp/u1; stat -c '%u:%g' /tmp/u1; mkdir /tmp/d1;"
+                  "stat -c '%u:%g' /tmp/d1; cat /etc/shadow; touch /etc/nope"])
+    assert res.stdout.split() == ["1000", "1000", "1000:1000", "1000:1000"]
+    assert res.stderr.count("Permission denied") == 2, res.stderr
+
+
+def test_env_hostname_cwd():
+    res = run_do(["-e", "FOO=bar", "-e", "EMPTY=", "--hostname", "box1", "--cwd", "/usr", "--",
+                  "sh", "-c", 'echo "$FOO|$EMPTY|$(hostname)|$(pwd)|$(uname -n)"'])
+    assert res.stdout.strip() == "bar||box1|/usr|box1"
+
+
+def test_umask_applies_to_created_files():
+    res = run_do(["--", "sh", "-c", "umask 077; f=$(mktemp -u /tmp/m.XXXX); touch $f; mkdir $f.d;"
+                  "stat -c %a $f $f.d"])
+    assert res.stdout.split() == ["600", "700"]
+
+
+def test_pipes_reopened_through_proc_fd():
+    res = run_do(["--", "bash", "-c", "cat <(echo procsub); echo piped | cat /dev/stdin;"
+                  "echo sub > >(cat); wait"])
+    assert res.stdout.split() == ["procsub", "piped", "sub"], res.stderr
+
+
+def test_controlling_terminal_is_usable_inside():
+    cmd = " ".join(sandvisor_cmd()) + " do -- sh -c 'tty; echo to-tty > /dev/tty'"
+    out = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True, text=True,
+                         timeout=60, stdin=subprocess.DEVNULL).stdout
+    lines = [line.strip() for line in out.splitlines() if line.strip()]
+    assert lines[0].startswith("/dev/pts/") and "to-tty" in lines, out
+
+
+def test_strace_log_decodes_paths_and_errors(tmp_path):
+    log = tmp_path / "strace.log"
+    res = run_do(["--strace-log", str(log), "--", "cat", "/no/such/file"])
+    assert res.returncode == 1
+    text = log.read_text()
+    assert "openat(AT_FDCWD, '/no/such/file'" in text and "ENOENT" in text
+    assert "<emulate>" in text and "<host>" in text
