@@ -101,7 +101,9 @@ def test_nothing_is_left_behind():
     assert res.returncode == 0
     mounts_after, tmp_after = _snapshot()
     assert mounts_after == mounts
-    assert "inside-only" not in tmp_after and tmp_after - tmp == set()
+    assert "inside-only" not in tmp_after
+    # (other programs may create files in /tmp meanwhile: look for ours only)
+    assert not [name for name in tmp_after - tmp if "sandvisor" in name or name.startswith("sv-")]
     leftovers = subprocess.run(["pgrep", "-f", "sv-gofer|sentry do"], capture_output=True, text=True)
     assert [p for p in leftovers.stdout.split() if int(p) != os.getpid()] == []
 
