@@ -97,15 +97,20 @@ def _snapshot():
 
 def test_nothing_is_left_behind():
     mounts, tmp = _snapshot()
-    res = run_do(["--tmpfs", "/scratch", "--", "sh", "-c", "echo hi > /scratch/f; echo x > /tmp/inside-only"])
+    marker = f"leak-check-{os.getpid()}-{time.monotonic_ns()}"
+    res = run_do(["--hostname", marker, "--tmpfs", "/scratch", "--", "sh", "-c",
+                  "echo hi > /scratch/f; echo x > /tmp/inside-only; sleep 60 &"])
     assert res.returncode == 0
     mounts_after, tmp_after = _snapshot()
     assert mounts_after == mounts
     assert "inside-only" not in tmp_after
     # (other programs may create files in /tmp meanwhile: look for ours only)
     assert not [name for name in tmp_after - tmp if "sandvisor" in name or name.startswith("sv-")]
-    leftovers = subprocess.run(["pgrep", "-f", "sv-gofer|sentry do"], capture_output=True, text=True)
-    assert [p for p in leftovers.stdout.split() if int(p) != os.getpid()] == []
+    # the background sleep, the gofer, init: every process of that sandbox is gone
+    leftovers = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+    assert leftovers.stdout.split() == []
+    sleepers = subprocess.run(["pgrep", "-x", "-f", "sleep 60"], capture_output=True, text=True)
+    assert sleepers.stdout.split() == []
 
 
 def test_signals_sent_to_the_sentry_reach_the_application():
