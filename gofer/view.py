@@ -106,10 +106,12 @@ class ViewBuilder:
 
     def _mount_root(self, new_root: str) -> None:
         mode = self.cfg.overlay
-        if mode == "none":
+        if mode in ("none", "bind"):
+            # none: the root read-only; bind: the root itself, writable (OCI bundles)
             ffi.mount(_fdpath(self.root_src), new_root, None, ffi.MS_BIND)
-            ffi.mount(None, new_root, None,
-                      ffi.MS_BIND | ffi.MS_REMOUNT | ffi.MS_RDONLY | ffi.MS_NOSUID)
+            if mode == "none":
+                ffi.mount(None, new_root, None,
+                          ffi.MS_BIND | ffi.MS_REMOUNT | ffi.MS_RDONLY | ffi.MS_NOSUID)
             return
         if self.overlay_dir is None:
             upper, work = f"{STAGING}/upper", f"{STAGING}/work"

@@ -39,6 +39,13 @@ class SandboxConfig:
     strace_log: str | None = None
     debug_log: str | None = None
     timeout: float | None = None
+    # OCI containers: the application itself is pid 1 (runc's semantics), and it waits
+    # at a start gate after create. `do` keeps a reaping init and starts at once.
+    reaper: bool = True
+    gated: bool = False
+    rlimits: list[tuple[int, int, int]] = field(default_factory=list)  # (resource, soft, hard)
+    additional_gids: list[int] = field(default_factory=list)
+    terminal: bool = False     # OCI process.terminal: a new pty inside, master sent out
 
     def check(self) -> None:
         if not self.argv:
@@ -47,7 +54,7 @@ class SandboxConfig:
             raise ConfigError(f"--root {self.root!r}: give an absolute path")
         if not os.path.isdir(self.root):
             raise ConfigError(f"--root {self.root}: no such directory")
-        if self.overlay not in ("none", "memory") and not self.overlay.startswith("dir="):
+        if self.overlay not in ("none", "memory", "bind") and not self.overlay.startswith("dir="):
             raise ConfigError(f"--overlay {self.overlay!r}: use none, memory or dir=PATH")
         if self.overlay.startswith("dir="):
             where = self.overlay[4:]

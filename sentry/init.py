@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import resource as resource_mod
 import signal
 import socket
 import struct
@@ -36,14 +37,14 @@ def _fail(status_fd: int, message: str, code: int = EXIT_SANDBOX_ERROR) -> None:
 
 
 def run_init(cfg: SandboxConfig, parent: int, mntns_fd: int, trap_sock: socket.socket,
-             status_fd: int, platform, bpf: bytes) -> None:
+             status_fd: int, platform, bpf: bytes, gate_fd: int = -1) -> None:
     """Never returns."""
     try:
         ffi.prctl(ffi.PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != 0 and os.getppid() != parent:
             os._exit(EXIT_SANDBOX_ERROR)  # the sentry is already gone
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        _close_all_but({0, 1, 2, mntns_fd, trap_sock.fileno(), status_fd})
+        _close_all_but({0, 1, 2, mntns_fd, trap_sock.fileno(), status_fd, gate_fd})
         flags = ffi.CLONE_NEWUTS | ffi.CLONE_NEWIPC
         if cfg.network == "none":
             flags |= ffi.CLONE_NEWNET
@@ -62,11 +63,14 @@ def run_init(cfg: SandboxConfig, parent: int, mntns_fd: int, trap_sock: socket.s
             _loopback_up()
     except OSError as exc:
         _fail(status_fd, f"cannot set up the sandbox: {exc}")
+    if not cfg.reaper:
+        os.close(status_fd)  # the sentry reads this process's own exit status
+        _exec_app(cfg, trap_sock, -1, platform, bpf, gate_fd)
     for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
         signal.signal(sig, signal.SIG_IGN)  # the terminal's signals are for the application
     pid = os.fork()
     if pid == 0:
-        _exec_app(cfg, trap_sock, status_fd, platform, bpf)
+        _exec_app(cfg, trap_sock, status_fd, platform, bpf, gate_fd)
     trap_sock.close()
     app_status = None
     while True:
@@ -99,6 +103,62 @@ def _close_all_but(keep: set[int]) -> None:
             low = fd + 1
 
 
+def _die(message: str, status_fd: int = -1, trap_sock: socket.socket | None = None) -> None:
+    """The application cannot be started: say why to whoever waits for it (the
+    sentry, on the trap socket, in place of the listener) and to stderr."""
+    if trap_sock is not None:
+        try:
+            trap_sock.send(f"error {message}".encode())
+        except OSError:
+            pass
+    if status_fd >= 0:
+        _fail(status_fd, message)
+    os.write(2, f"sandvisor: {message}\n".encode())
+    os._exit(EXIT_SANDBOX_ERROR)
+
+
+def _lookup(cmd: str, path: str) -> tuple[int, str] | None:
+    """Whether `cmd` can be executed, worded as runc words it (podman maps "no such file
+    or directory" and "not found" to 127, "permission denied" to 126)."""
+    if "/" in cmd:
+        candidates = [cmd]
+    else:
+        candidates = [os.path.join(d or ".", cmd) for d in path.split(":")]
+    denied = None
+    for cand in candidates:
+        try:
+            st = os.stat(cand)
+        except OSError:
+            continue
+        if os.path.isdir(cand) or not os.access(cand, os.X_OK) or not st.st_mode & 0o111:
+            denied = cand
+            continue
+        return None
+    if denied is not None:
+        return EXIT_CANNOT_EXEC, f'exec: "{cmd}": permission denied'
+    if "/" in cmd:
+        return EXIT_NOT_FOUND, f'exec: "{cmd}": stat {cmd}: no such file or directory'
+    return EXIT_NOT_FOUND, f'exec: "{cmd}": executable file not found in $PATH: no such file or directory'
+
+
+_TIOCSPTLCK, _TIOCGPTN, _TIOCSCTTY = 0x40045431, 0x80045430, 0x540E
+
+
+def _new_terminal() -> int:
+    """A pty from the sandbox's own devpts: the slave becomes this process's controlling
+    terminal and stdio; the master is returned (to go out on the console socket)."""
+    master = os.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+    fcntl.ioctl(master, _TIOCSPTLCK, struct.pack("i", 0))
+    number = struct.unpack("I", fcntl.ioctl(master, _TIOCGPTN, b"\0" * 4))[0]
+    slave = os.open(f"/dev/pts/{number}", os.O_RDWR | os.O_NOCTTY)
+    os.setsid()
+    fcntl.ioctl(slave, _TIOCSCTTY, 0)
+    for target in (0, 1, 2):
+        os.dup2(slave, target)
+    os.close(slave)
+    return master
+
+
 def _loopback_up() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         req = struct.pack("16sH14x", b"lo", 0)
@@ -107,35 +167,58 @@ def _loopback_up() -> None:
 
 
 def _exec_app(cfg: SandboxConfig, trap_sock: socket.socket, status_fd: int, platform,
-              bpf: bytes) -> None:
+              bpf: bytes, gate_fd: int = -1, deathsig: bool = True) -> None:
     try:
         for sig in _DEFAULT_SIGNALS:
             try:
                 signal.signal(sig, signal.SIG_DFL)
             except (OSError, ValueError):
                 pass
+        for resource, soft, hard in cfg.rlimits:
+            try:
+                resource_mod.setrlimit(resource, (soft, hard))
+            except (OSError, ValueError) as exc:
+                _die(f"cannot set rlimit {resource} to {soft}:{hard}: {exc}", -1, trap_sock)
         if cfg.uid is not None:
             gid = cfg.gid if cfg.gid is not None else cfg.uid
-            os.setgroups([])
+            os.setgroups(cfg.additional_gids)
             os.setresgid(gid, gid, gid)
             os.setresuid(cfg.uid, cfg.uid, cfg.uid)
+        if deathsig:  # after the credential change, which clears it: die with the sentry
+            ffi.prctl(ffi.PR_SET_PDEATHSIG, signal.SIGKILL)
+        master = _new_terminal() if cfg.terminal else -1
         cwd = cfg.cwd or "/"
         try:
             os.chdir(cwd)
         except OSError as exc:
-            _fail(status_fd, f"cannot enter the working directory {cwd}: {exc.strerror}")
+            _die(f"cannot enter the working directory {cwd}: {exc.strerror}", status_fd,
+                 trap_sock)
         env = dict(os.environ) if cfg.env is None else dict(cfg.env)
         # nothing of the sentry's may reach the application: only stdio and the
         # socket the trap is handed over on (closed before exec)
-        os.closerange(3, trap_sock.fileno())
-        os.closerange(trap_sock.fileno() + 1, 1 << 20)
+        _close_all_but({trap_sock.fileno(), gate_fd, master})
         ffi.prctl(ffi.PR_SET_NO_NEW_PRIVS, 1)
         platform.child_install(trap_sock, bpf)
-        trap_sock.close()
     except OSError as exc:
-        os.write(2, f"sandvisor: cannot start the application: {exc}\n".encode())
-        os._exit(EXIT_SANDBOX_ERROR)
+        _die(f"cannot start the application: {exc}", -1, trap_sock)
     argv = cfg.argv
+    if gate_fd >= 0:
+        # OCI create: report whether the command can run, then wait for start
+        problem = _lookup(argv[0], env.get("PATH", "/usr/local/bin:/usr/bin:/bin"))
+        report = b"ok" if problem is None else f"error {problem[0]} {problem[1]}".encode()
+        anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, master.to_bytes(4, "little"))] \
+            if master >= 0 else []
+        trap_sock.sendmsg([report], anc)
+        trap_sock.close()
+        if master >= 0:
+            os.close(master)
+        if problem is not None:
+            os._exit(problem[0])
+        if os.read(gate_fd, 1) != b"s":
+            os._exit(EXIT_SANDBOX_ERROR)  # deleted before start
+        os.close(gate_fd)
+    else:
+        trap_sock.close()
     try:
         os.execvpe(argv[0], argv, env)
     except OSError as exc:

@@ -75,6 +75,9 @@ class Sandbox:
         self.finished = False
         self.gofer_dead_at: float | None = None
         self.sigfd = None
+        self.gate_w = -1            # cfg.gated: written once by start()
+        self.trap_sock = None       # cfg.gated: the child reports readiness on it
+        self.readiness: str | None = None
 
     # -- lifecycle -------------------------------------------------------------
     def run(self) -> Outcome:
@@ -137,6 +140,9 @@ class Sandbox:
         mntns = os.open(f"/proc/{self.gofer_pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
         bpf = compile_filter(self.platform.trap, trap_host=self.cfg.strace)
         own_pidns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        gate_r = -1
+        if self.cfg.gated:
+            gate_r, self.gate_w = os.pipe2(os.O_CLOEXEC)
         me = os.getpid()
         try:
             ffi.unshare(ffi.CLONE_NEWPID)
@@ -146,7 +152,8 @@ class Sandbox:
                     trap_parent.close()
                     os.close(self.status_r)
                     self.gofer_sock.close()
-                    run_init(self.cfg, me, mntns, trap_child, status_w, self.platform, bpf)
+                    run_init(self.cfg, me, mntns, trap_child, status_w, self.platform, bpf,
+                             gate_r)
                 finally:
                     os._exit(EXIT_SANDBOX_ERROR)
         finally:
@@ -154,6 +161,8 @@ class Sandbox:
             os.close(own_pidns)
             os.close(mntns)
         os.close(status_w)
+        if gate_r >= 0:
+            os.close(gate_r)
         trap_child.close()
         self.init_pid = pid
         self.init_pidfd = ffi.pidfd_open(pid)
@@ -168,7 +177,10 @@ class Sandbox:
                 raise SandboxError(status.split(" ", 2)[-1]) from None
             raise SandboxError(str(exc)) from None
         finally:
-            trap_parent.close()
+            if self.cfg.gated:
+                self.trap_sock = trap_parent
+            else:
+                trap_parent.close()
 
     def _kernel(self) -> Kernel:
         client = GoferClient(self.gofer_sock)
@@ -183,7 +195,8 @@ class Sandbox:
 
     # -- the event loop's other duties (called by the platform) ----------------------
     def fds(self) -> list[int]:
-        return [self.init_pidfd, self.gofer_pidfd, self.sigfd.fd]
+        extra = [self.trap_sock.fileno()] if self.trap_sock is not None else []
+        return [self.init_pidfd, self.gofer_pidfd, self.sigfd.fd, *extra]
 
     def stopping(self) -> bool:
         return self.finished
@@ -210,6 +223,20 @@ class Sandbox:
         if fd == self.init_pidfd:
             self.finished = True
             return True
+        if self.trap_sock is not None and fd == self.trap_sock.fileno():
+            try:
+                raw, ancdata, _flags, _addr = self.trap_sock.recvmsg(
+                    4096, socket.CMSG_SPACE(4), socket.MSG_CMSG_CLOEXEC)
+            except OSError:
+                raw, ancdata = b"", []
+            fds = [int.from_bytes(data[:4], "little") for lvl, kind, data in ancdata
+                   if lvl == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS]
+            self.trap_sock.close()
+            self.trap_sock = None
+            msg = raw.decode(errors="replace")
+            self.readiness = msg or "error 125 the container process exited during create"
+            self.on_ready(self.readiness, fds)
+            return True
         if fd == self.gofer_pidfd:
             if self.gofer_dead_at is None:
                 self.gofer_dead_at = time.monotonic()
@@ -224,8 +251,17 @@ class Sandbox:
             self._signal_app(signo)
         return False
 
-    def listener_closed(self) -> None:
-        pass  # init's exit follows; its pidfd ends the loop
+    def on_ready(self, readiness: str, fds: list[int]) -> None:
+        """A gated application is ready to start ("ok") or cannot run ("error CODE MSG");
+        `fds` holds its terminal's master side if it asked for one."""
+        for fd in fds:
+            os.close(fd)
+
+    def open_gate(self) -> None:
+        if self.gate_w >= 0:
+            os.write(self.gate_w, b"s")
+            os.close(self.gate_w)
+            self.gate_w = -1
 
     # -- helpers -------------------------------------------------------------
     def _signal_app(self, signo: int) -> None:
@@ -277,6 +313,13 @@ class Sandbox:
             return Outcome(128 + sig, None, sig)
         if kind == "error":
             return Outcome(EXIT_SANDBOX_ERROR, None, None, rest.split(" ", 1)[-1])
+        if not self.cfg.reaper and init_status is not None:
+            # the application is pid 1 itself: its own status
+            if os.WIFSIGNALED(init_status):
+                sig = os.WTERMSIG(init_status)
+                return Outcome(128 + sig, None, sig)
+            code = os.waitstatus_to_exitcode(init_status)
+            return Outcome(code, code, None)
         if init_status is not None and os.WIFSIGNALED(init_status):
             return Outcome(EXIT_SANDBOX_ERROR, None, None,
                            f"the sandbox's init was killed by signal {os.WTERMSIG(init_status)}")
@@ -293,10 +336,13 @@ class Sandbox:
                 pass
             _reap(self.gofer_pid)
             self.gofer_pid = -1
-        for fd in (self.gofer_pidfd, self.init_pidfd, self.status_r):
+        if self.trap_sock is not None:
+            self.trap_sock.close()
+            self.trap_sock = None
+        for fd in (self.gofer_pidfd, self.init_pidfd, self.status_r, self.gate_w):
             if fd >= 0:
                 os.close(fd)
-        self.gofer_pidfd = self.init_pidfd = self.status_r = -1
+        self.gofer_pidfd = self.init_pidfd = self.status_r = self.gate_w = -1
         self.platform.close()
         if self.sigfd:
             self.sigfd.close()

@@ -47,7 +47,8 @@ class UnotifyPlatform(Platform):
     trap = "notify"
 
     def __init__(self):
-        self.listener = -1
+        self.listeners: set[int] = set()
+        self.poller = None
         self.sync_wakeup = False
 
     @classmethod
@@ -81,6 +82,8 @@ class UnotifyPlatform(Platform):
 
     # -- in the sentry -------------------------------------------------------
     def attach(self, sock, app_pidfd: int, timeout: float) -> None:
+        """Receive a listener from an application child; a sandbox may have several
+        (one per `exec`), all served by the same loop."""
         poller = select.poll()
         poller.register(sock, _POLL_IN)
         poller.register(app_pidfd, _POLL_IN)
@@ -89,28 +92,35 @@ class UnotifyPlatform(Platform):
                 break
         else:
             raise PlatformUnavailable("the sandbox's init exited before installing the filter")
-        _msg, ancdata, _flags, _addr = sock.recvmsg(1, socket.CMSG_SPACE(4),
-                                                    socket.MSG_CMSG_CLOEXEC)
+        msg, ancdata, _flags, _addr = sock.recvmsg(4096, socket.CMSG_SPACE(4),
+                                                   socket.MSG_CMSG_CLOEXEC)
         fds = [int.from_bytes(raw[:4], "little") for lvl, kind, raw in ancdata
                if lvl == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS]
         if len(fds) != 1:
-            raise PlatformUnavailable("the application child did not send its seccomp listener")
-        self.listener = fds[0]
+            for fd in fds:
+                os.close(fd)
+            why = msg.decode(errors="replace").removeprefix("error ") if msg.startswith(b"error ") \
+                else "the application child did not send its seccomp listener"
+            raise PlatformUnavailable(why)
+        listener = fds[0]
         try:
-            fcntl.ioctl(self.listener, ffi.SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+            fcntl.ioctl(listener, ffi.SECCOMP_IOCTL_NOTIF_SET_FLAGS,
                         ffi.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
             self.sync_wakeup = True
         except OSError:
             self.sync_wakeup = False  # kernel < 6.6: slower cross-CPU wake-ups, still correct
+        self.listeners.add(listener)
+        if self.poller is not None:
+            self.poller.register(listener, _POLL_IN)
 
     def close(self) -> None:
-        if self.listener >= 0:
-            os.close(self.listener)
-            self.listener = -1
+        for listener in self.listeners:
+            os.close(listener)
+        self.listeners.clear()
 
     def serve(self, kernel, loop) -> None:
-        """Answer notifications until loop.stopping(); poll loop.fds alongside."""
-        listener = self.listener
+        """Answer notifications until loop.stopping(); poll loop.fds() alongside."""
+        listeners = self.listeners
         buf = bytearray(ffi.SECCOMP_NOTIF_SIZE)
         id_buf = bytearray(8)
         ioctl = fcntl.ioctl
@@ -118,45 +128,47 @@ class UnotifyPlatform(Platform):
         handlers = HANDLERS
         tasks = kernel.tasks
         trace = kernel.trace
-        poller = select.poll()
-        poller.register(listener, _POLL_IN)
+        answer = self._answer
+        self.poller = poller = select.poll()
+        for listener in listeners:
+            poller.register(listener, _POLL_IN)
         for fd in loop.fds():
             poller.register(fd, _POLL_IN)
-        current = [0]
+        current = [0, -1]  # notification id, listener
 
         def still_valid() -> bool:
             id_buf[:] = current[0].to_bytes(8, "little")
             try:
-                ioctl(listener, _ID_VALID, id_buf)
+                ioctl(current[1], _ID_VALID, id_buf)
                 return True
             except OSError:
                 return False
 
         kernel.still_valid = still_valid
-        listener_open = True
         while not loop.stopping():
             try:
                 ready = poller.poll(loop.poll_timeout_ms())
             except InterruptedError:
                 continue
             for fd, events in ready:
-                if fd != listener:
+                if fd not in listeners:
                     if loop.ready(fd):
                         poller.unregister(fd)
                     continue
                 if events & _POLL_END and not events & _POLL_IN:
-                    # every filtered task is gone
-                    poller.unregister(listener)
-                    listener_open = False
-                    loop.listener_closed()
+                    # every task under this listener is gone
+                    poller.unregister(fd)
+                    listeners.discard(fd)
+                    os.close(fd)
                     continue
                 buf[:] = _ZERO_NOTIF
                 try:
-                    ioctl(listener, _RECV, buf, True)
+                    ioctl(fd, _RECV, buf, True)
                 except OSError:
                     continue  # the task died between poll and receive
                 nid, tid, _flags, nr, _arch, _ip, a0, a1, a2, a3, a4, a5 = unpack(buf)
                 current[0] = nid
+                current[1] = fd
                 task = tasks.get(tid) or kernel.task(tid)
                 args = (a0, a1, a2, a3, a4, a5)
                 handler = handlers[nr] if 0 <= nr <= MAX_NR else None
@@ -169,11 +181,10 @@ class UnotifyPlatform(Platform):
                         kernel.log_error(f"handler for syscall {nr} failed:\n"
                                          + traceback.format_exc())
                         result = Error(errno.EIO)
-                result = self._answer(listener, nid, result)
+                result = answer(fd, nid, result)
                 if trace is not None:
                     trace(task, nr, args, result)
-        if listener_open:
-            poller.unregister(listener)
+        self.poller = None
 
     @staticmethod
     def _answer(listener: int, nid: int, result):

@@ -1,0 +1,47 @@
+"""What every OCI subcommand shares: the global flags, and errors worded as runc's
+(one line on stderr; a JSON line in --log with --log-format json)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+
+import click
+
+from sentry.oci.state import Store
+
+EXIT_ERROR = 1
+
+
+@dataclass
+class Globals:
+    root: str | None = None
+    log: str | None = None
+    log_format: str = "text"
+    debug: bool = False
+    platform: str = "auto"
+
+    def store(self) -> Store:
+        return Store(self.root)
+
+
+def globals_of(ctx: click.Context) -> Globals:
+    return ctx.find_root().obj or Globals()
+
+
+def fail(ctx: click.Context, message: str) -> None:
+    g = globals_of(ctx)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if g.log:
+        try:
+            with open(g.log, "a") as f:
+                if g.log_format == "json":
+                    f.write(json.dumps({"level": "error", "msg": message, "time": stamp}) + "\n")
+                else:
+                    f.write(f'time="{stamp}" level=error msg="{message}"\n')
+        except OSError:
+            pass
+    click.echo(f'time="{stamp}" level=error msg="{message}"', err=True)
+    sys.exit(EXIT_ERROR)
