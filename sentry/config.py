@@ -10,6 +10,15 @@ import os
 from dataclasses import dataclass, field
 
 
+# What an application keeps by default: the set container runtimes grant (Docker's
+# default profile); everything else (SYS_ADMIN, SYS_PTRACE, NET_ADMIN, ...) is dropped.
+_DEFAULT_CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+                 "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+                 "CAP_NET_RAW", "CAP_SYS_CHROOT", "CAP_MKNOD", "CAP_AUDIT_WRITE", "CAP_SETFCAP"]
+DEFAULT_CAPABILITIES = {"bounding": _DEFAULT_CAPS, "effective": _DEFAULT_CAPS,
+                        "permitted": _DEFAULT_CAPS, "inheritable": []}
+
+
 class ConfigError(Exception):
     """Bad configuration: the message is shown to the user as is."""
 
@@ -46,6 +55,8 @@ class SandboxConfig:
     rlimits: list[tuple[int, int, int]] = field(default_factory=list)  # (resource, soft, hard)
     additional_gids: list[int] = field(default_factory=list)
     terminal: bool = False     # OCI process.terminal: a new pty inside, master sent out
+    # the application's capabilities: {"bounding"|"effective"|"permitted"|"inheritable": [names]}
+    capabilities: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_CAPABILITIES))
 
     def check(self) -> None:
         if not self.argv:

@@ -271,3 +271,132 @@ def set_process_name(name: str) -> None:
     """The name ps and /proc/PID/comm show (at most 15 bytes)."""
     buf = ctypes.create_string_buffer(name.encode()[:15])
     _check(_libc.prctl(PR_SET_NAME, buf, 0, 0, 0))
+
+
+# =====================================================================================
+# --- ptrace platform (sentry/platform/ptrace.py) ---------------------------------------
+# What python-ptrace 0.9.9 lacks: SEIZE/INTERRUPT/LISTEN, TRACESECCOMP, EXITKILL,
+# PTRACE_GET_SYSCALL_INFO, and the x86_64 user_regs_struct offsets used to read and
+# rewrite a stopped syscall. Requests are issued through python-ptrace's own
+# `ptrace.binding.func.ptrace` (imported, never copied); these are only the numbers.
+# =====================================================================================
+PTRACE_CONT = 7
+PTRACE_GETREGS = 12
+PTRACE_SETREGS = 13
+PTRACE_SINGLESTEP = 9
+PTRACE_SETOPTIONS = 0x4200
+PTRACE_GETEVENTMSG = 0x4201
+PTRACE_SEIZE = 0x4206
+PTRACE_INTERRUPT = 0x4207
+PTRACE_LISTEN = 0x4208
+PTRACE_GET_SYSCALL_INFO = 0x420E
+
+PTRACE_O_TRACESYSGOOD = 0x01
+PTRACE_O_TRACEFORK = 0x02
+PTRACE_O_TRACEVFORK = 0x04
+PTRACE_O_TRACECLONE = 0x08
+PTRACE_O_TRACEEXEC = 0x10
+PTRACE_O_TRACEVFORKDONE = 0x20
+PTRACE_O_TRACEEXIT = 0x40
+PTRACE_O_TRACESECCOMP = 0x80
+PTRACE_O_EXITKILL = 0x100000
+
+PTRACE_EVENT_FORK = 1
+PTRACE_EVENT_VFORK = 2
+PTRACE_EVENT_CLONE = 3
+PTRACE_EVENT_EXEC = 4
+PTRACE_EVENT_VFORK_DONE = 5
+PTRACE_EVENT_EXIT = 6
+PTRACE_EVENT_SECCOMP = 7
+PTRACE_EVENT_STOP = 128
+
+PTRACE_SYSCALL_INFO_NONE = 0
+PTRACE_SYSCALL_INFO_ENTRY = 1
+PTRACE_SYSCALL_INFO_EXIT = 2
+PTRACE_SYSCALL_INFO_SECCOMP = 3
+# struct ptrace_syscall_info { u8 op; u8 pad[3]; u32 arch; u64 instruction_pointer;
+#   u64 stack_pointer; union { entry {u64 nr; u64 args[6];} exit {s64 rval; u8 is_error;}
+#   seccomp {u64 nr; u64 args[6]; u32 ret_data;} } }   (88 bytes with the seccomp member)
+PTRACE_SYSCALL_INFO_HEAD = struct.Struct("=B3xIQQ")
+PTRACE_SYSCALL_INFO_SECCOMP_ = struct.Struct("=B3xIQQQ6QI4x")
+PTRACE_SYSCALL_INFO_EXIT_ = struct.Struct("=B3xIQQqB7x")
+PTRACE_SYSCALL_INFO_SIZE = 88
+
+# wait(2) flags the os module does not name
+WALL = 0x40000000       # __WALL: clone children (threads) too
+WNOTHREAD = 0x20000000  # __WNOTHREAD: only the calling thread's children and tracees
+
+# struct user_regs_struct (x86_64, sys/user.h): 27 unsigned longs, 216 bytes
+USER_REGS_NAMES = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax",
+                   "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss",
+                   "fs_base", "gs_base", "ds", "es", "fs", "gs")
+USER_REGS_SIZE = 216
+REG = {name: 8 * i for i, name in enumerate(USER_REGS_NAMES)}   # name -> byte offset
+REG_R10, REG_R9, REG_R8, REG_RAX = REG["r10"], REG["r9"], REG["r8"], REG["rax"]
+REG_RDX, REG_RSI, REG_RDI, REG_ORIG_RAX = REG["rdx"], REG["rsi"], REG["rdi"], REG["orig_rax"]
+REG_RIP, REG_EFLAGS, REG_RSP = REG["rip"], REG["eflags"], REG["rsp"]
+# the syscall's number and arguments in user_regs_struct order of appearance:
+# (r10, r9, r8, rax, rcx, rdx, rsi, rdi, orig_rax) starting at offset 56
+SYSCALL_REGS = struct.Struct("=QQQqQQQQQ")
+SYSCALL_REGS_OFFSET = REG_R10
+SYSCALL_INSN_SIZE = 2   # `syscall` (0f 05): rip points just past it at any syscall stop
+X86_RED_ZONE = 128
+
+PIDFD_THREAD = os.O_EXCL   # pidfd_open flag (Linux 6.9): a pidfd for one thread
+YAMA_PTRACE_SCOPE = "/proc/sys/kernel/yama/ptrace_scope"
+CAP_SYS_PTRACE = 19
+
+
+def pidfd_open_flags(pid: int, flags: int) -> int:
+    return _check(_syscall(NR_PIDFD_OPEN, pid, flags))
+
+
+def pidfd_getfd(pidfd: int, fd: int) -> int:
+    """A copy (close-on-exec) of descriptor `fd` of the process behind `pidfd`."""
+    return _check(_syscall(NR_PIDFD_GETFD, pidfd, fd, 0))
+
+
+# --- capabilities -------------------------------------------------------------
+CAPABILITIES = {name: i for i, name in enumerate((
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"))}
+PR_CAPBSET_READ = 23
+PR_CAPBSET_DROP = 24
+PR_SET_KEEPCAPS = 8
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+NR_CAPSET = 126
+
+
+def cap_mask(names) -> int:
+    mask = 0
+    for name in names:
+        if name not in CAPABILITIES:
+            raise ValueError(f"unknown capability {name!r}")
+        mask |= 1 << CAPABILITIES[name]
+    return mask
+
+
+def capset(effective: int, permitted: int, inheritable: int) -> None:
+    header = (ctypes.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)(effective & 0xFFFFFFFF, permitted & 0xFFFFFFFF,
+                                 inheritable & 0xFFFFFFFF, effective >> 32, permitted >> 32,
+                                 inheritable >> 32)
+    _check(_syscall(NR_CAPSET, header, data))
+
+
+def drop_bounding_except(keep: int) -> None:
+    for cap in range(64):
+        if keep & (1 << cap):
+            continue
+        if _libc.prctl(PR_CAPBSET_READ, ctypes.c_ulong(cap), 0, 0, 0) < 0:
+            break  # past the last capability this kernel knows
+        _check(_libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0))

@@ -179,11 +179,16 @@ def _exec_app(cfg: SandboxConfig, trap_sock: socket.socket, status_fd: int, plat
                 resource_mod.setrlimit(resource, (soft, hard))
             except (OSError, ValueError) as exc:
                 _die(f"cannot set rlimit {resource} to {soft}:{hard}: {exc}", -1, trap_sock)
+        caps = cfg.capabilities
+        ffi.drop_bounding_except(ffi.cap_mask(caps.get("bounding", [])))
+        ffi.prctl(ffi.PR_SET_KEEPCAPS, 1)  # keep what the config grants a non-root user
         if cfg.uid is not None:
             gid = cfg.gid if cfg.gid is not None else cfg.uid
             os.setgroups(cfg.additional_gids)
             os.setresgid(gid, gid, gid)
             os.setresuid(cfg.uid, cfg.uid, cfg.uid)
+        ffi.capset(ffi.cap_mask(caps.get("effective", [])), ffi.cap_mask(caps.get("permitted", [])),
+                   ffi.cap_mask(caps.get("inheritable", [])))
         if deathsig:  # after the credential change, which clears it: die with the sentry
             ffi.prctl(ffi.PR_SET_PDEATHSIG, signal.SIGKILL)
         master = _new_terminal() if cfg.terminal else -1
@@ -201,6 +206,8 @@ def _exec_app(cfg: SandboxConfig, trap_sock: socket.socket, status_fd: int, plat
         platform.child_install(trap_sock, bpf)
     except OSError as exc:
         _die(f"cannot start the application: {exc}", -1, trap_sock)
+    except ValueError as exc:
+        _die(f"bad capabilities: {exc}", -1, trap_sock)
     argv = cfg.argv
     if gate_fd >= 0:
         # OCI create: report whether the command can run, then wait for start

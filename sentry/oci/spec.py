@@ -12,6 +12,7 @@ import os
 import resource
 from dataclasses import dataclass, field
 
+from sentry import ffi
 from sentry.config import ConfigError, SandboxConfig, Volume
 
 # mounts sandvisor provides itself, whatever the config says (the view always has them)
@@ -97,6 +98,16 @@ def parse_process(proc: dict, base: SandboxConfig | None = None) -> SandboxConfi
     cfg.gid = int(user.get("gid", 0))
     cfg.additional_gids = [int(g) for g in user.get("additionalGids", []) or []]
     cfg.rlimits = rlimits
+    caps = proc.get("capabilities")
+    if caps is not None:
+        _need(isinstance(caps, dict), "process.capabilities: must be an object")
+        cfg.capabilities = {k: list(caps.get(k) or []) for k in
+                            ("bounding", "effective", "permitted", "inheritable")}
+        try:
+            for names in cfg.capabilities.values():
+                ffi.cap_mask(names)
+        except ValueError as exc:
+            raise ConfigError(f"process.capabilities: {exc}") from None
     return cfg
 
 
