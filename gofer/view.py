@@ -92,6 +92,9 @@ class ViewBuilder:
                 os.close(self._ensure(root_fd, path, directory=True))
         finally:
             os.close(root_fd)
+        if self.cfg.readonly_root:
+            ffi.mount(None, new_root, None,
+                      ffi.MS_BIND | ffi.MS_REMOUNT | ffi.MS_RDONLY | ffi.MS_NOSUID)
         os.chdir(new_root)
         ffi.pivot_root(".", ".")
         ffi.umount2(".", ffi.MNT_DETACH)

@@ -34,7 +34,8 @@ class Volume:
 class SandboxConfig:
     argv: list[str]
     root: str = "/"
-    overlay: str = "memory"            # none | memory | dir=PATH
+    overlay: str = "memory"            # none | memory | dir=PATH (| bind: OCI rootfs)
+    readonly_root: bool = False        # with bind: read-only once the mounts are made
     volumes: list[Volume] = field(default_factory=list)
     tmpfs: list[str] = field(default_factory=list)
     network: str = "none"              # none | host

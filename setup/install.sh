@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libseccomp-dev busybox-static gcc make libc6-dev python3-venv)
+# strace: the ptrace tests; podman, conmon, runc, containerd: the OCI client tests
+APT_PACKAGES=(libseccomp-dev busybox-static gcc make libc6-dev python3-venv strace
+              podman conmon runc containerd fuse-overlayfs)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

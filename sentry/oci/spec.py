@@ -130,7 +130,9 @@ def parse_config(config: dict, bundle: str, platform: str = "auto") -> Bundle:
         raise ConfigError(f"invalid rootfs {rootfs}: a symlink")
     _need(os.path.isdir(rootfs), f"rootfs {rootfs}: no such directory")
     cfg.root = rootfs
-    cfg.overlay = "none" if root.get("readonly") else "bind"
+    # runc's way: mount points are created in the rootfs, then it turns read-only
+    cfg.overlay = "bind"
+    cfg.readonly_root = bool(root.get("readonly"))
     cfg.hostname = str(config.get("hostname") or "sandvisor")
     cfg.platform = platform
     cfg.reaper = False
