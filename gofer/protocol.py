@@ -49,6 +49,7 @@ class MsgId(enum.IntEnum):
     REMOVEXATTR = 17
     ACCESS = 18
     READLINK = 19
+    SHOW_CGROUPS = 20
     # responses
     R_OK = 100
     R_ERROR = 101
@@ -249,6 +250,13 @@ class Access(Message):
 class Readlink(Message):
     creds: Creds
     path: tuple[bytes, ...]
+
+
+@message(MsgId.SHOW_CGROUPS, "creds")
+class ShowCgroups(Message):
+    """Sent by the sentry itself once the sandbox's sysfs is mounted: mount the
+    sandbox's cgroup directories read-only at /sys/fs/cgroup/CONTROLLER."""
+    creds: Creds
 
 
 @message(MsgId.R_OK)

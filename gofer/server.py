@@ -35,9 +35,11 @@ class _Symlink(Exception):
 
 
 class Gofer:
-    def __init__(self, sock: socket.socket, root_fd: int):
+    def __init__(self, sock: socket.socket, root_fd: int,
+                 cgroup_fds: dict[str, int] | None = None):
         self.sock = sock
         self.root_fd = root_fd
+        self.cgroup_fds = dict(cgroup_fds or {})
         self._creds = p.Creds(0, 0, ())
         self._stat_buf = ctypes.create_string_buffer(_STAT_SIZE)
         self._statx_buf = ctypes.create_string_buffer(_STATX_SIZE)
@@ -49,7 +51,7 @@ class Gofer:
             p.Truncate: self.truncate, p.Getxattr: self.getxattr,
             p.Listxattr: self.listxattr, p.Setxattr: self.setxattr,
             p.Removexattr: self.removexattr, p.Access: self.access,
-            p.Readlink: self.readlink,
+            p.Readlink: self.readlink, p.ShowCgroups: self.show_cgroups,
         }
 
     # -- loop -------------------------------------------------------------
@@ -189,6 +191,40 @@ class Gofer:
             return p.RData(self._statx_buf.raw)
         finally:
             os.close(fd)
+
+    def show_cgroups(self, req: p.ShowCgroups) -> p.ROk:
+        if not self.cgroup_fds:
+            return p.ROk()
+        base = ffi.openat2(self.root_fd, "sys/fs/cgroup", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC,
+                           0, ffi.RESOLVE_IN_ROOT | ffi.RESOLVE_NO_SYMLINKS)
+        try:
+            ffi.mount("cgroup", str(base), "tmpfs", ffi.MS_NOSUID | ffi.MS_NODEV | ffi.MS_NOEXEC,
+                      "mode=755,size=64k")
+        finally:
+            os.close(base)
+        top = ffi.openat2(self.root_fd, "sys/fs/cgroup", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC,
+                          0, ffi.RESOLVE_IN_ROOT | ffi.RESOLVE_NO_SYMLINKS)
+        try:
+            for ctrl, src in self.cgroup_fds.items():
+                os.mkdir(ctrl, 0o755, dir_fd=top)
+                target = os.open(ctrl, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=top)
+                try:
+                    ffi.move_mount_fd(src, target)
+                finally:
+                    os.close(target)
+                target = os.open(ctrl, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=top)
+                try:
+                    ffi.mount(None, str(target), None,
+                              ffi.MS_BIND | ffi.MS_REMOUNT | ffi.MS_RDONLY | ffi.MS_NOSUID)
+                finally:
+                    os.close(target)
+                os.close(src)
+            ffi.mount(None, str(top), None, ffi.MS_REMOUNT | ffi.MS_RDONLY | ffi.MS_NOSUID
+                      | ffi.MS_NODEV | ffi.MS_NOEXEC, "mode=755,size=64k")
+        finally:
+            os.close(top)
+        self.cgroup_fds.clear()
+        return p.ROk()
 
     def readlink(self, req: p.Readlink) -> p.RData:
         parent, name = self._parent(req.path)

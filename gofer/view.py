@@ -61,6 +61,9 @@ class ViewBuilder:
             for sub in ("upper", "work"):
                 os.makedirs(os.path.join(self.overlay_dir, sub), exist_ok=True)
         self.proc_self_fd = os.open("/proc/self/fd", _DIR)
+        # kept open past the pivot: shown inside once the sandbox's sysfs exists
+        # (as detached copies: a bind from the old root fails once it is detached)
+        self.cgroup_src = {ctrl: ffi.open_tree_clone(path) for ctrl, path in cfg.cgroup_dirs.items()}
         # The caller's terminal, if stdio is one: the only host pty the sandbox sees.
         self.tty_src = None
         for fd in (0, 1, 2):

@@ -36,6 +36,7 @@ class SandboxConfig:
     root: str = "/"
     overlay: str = "memory"            # none | memory | dir=PATH (| bind: OCI rootfs)
     readonly_root: bool = False        # with bind: read-only once the mounts are made
+    cgroup_dirs: dict[str, str] = field(default_factory=dict)  # shown read-only in /sys/fs/cgroup
     volumes: list[Volume] = field(default_factory=list)
     tmpfs: list[str] = field(default_factory=list)
     network: str = "none"              # none | host

@@ -86,6 +86,7 @@ class Sandbox:
             self._start_gofer()
             self._start_init()
             kernel = self._kernel()
+            self.on_started(kernel)
             self.platform.serve(kernel, self)
             return self._outcome()
         finally:
@@ -112,12 +113,13 @@ class Sandbox:
                 os.closerange(3, keep)
                 os.closerange(keep + 1, 1 << 20)
                 try:
-                    root = ViewBuilder(self.cfg).build()
+                    view = ViewBuilder(self.cfg)
+                    root = view.build()
                 except (ConfigError, OSError) as exc:
                     child_end.send(f"error {exc}".encode())
                     os._exit(1)
                 child_end.send(b"ok")
-                Gofer(child_end, root).serve()
+                Gofer(child_end, root, view.cgroup_src).serve()
             except BaseException:  # noqa: BLE001 - the gofer reports and exits, never returns
                 traceback.print_exc()
                 code = 1
@@ -250,6 +252,9 @@ class Sandbox:
                 continue  # from the terminal: the application got it already
             self._signal_app(signo)
         return False
+
+    def on_started(self, kernel) -> None:
+        """init runs and its filter is attached; the application has not exec'd yet."""
 
     def on_ready(self, readiness: str, fds: list[int]) -> None:
         """A gated application is ready to start ("ok") or cannot run ("error CODE MSG");

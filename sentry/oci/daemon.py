@@ -18,7 +18,9 @@ import signal
 import socket
 import traceback
 
+from gofer.protocol import Creds, ROk, ShowCgroups
 from sentry import ffi
+from sentry.cgroups import Cgroup, Limits
 from sentry.config import ConfigError
 from sentry.oci.spec import Bundle, parse_process
 from sentry.platform import PlatformUnavailable
@@ -40,9 +42,17 @@ class ContainerSentry(Sandbox):
         self.server: socket.socket | None = None
         self.clients: dict[int, socket.socket] = {}
         self.execs: dict[int, tuple[int, socket.socket]] = {}  # pidfd -> (pid, client)
+        self.cgroup: Cgroup | None = None
 
     def run(self):
         ffi.prctl(ffi.PR_SET_CHILD_SUBREAPER, 1)  # exec'd processes come back to us
+        limits = Limits.from_oci(self.bundle.resources)
+        if limits.any():
+            path = (self.bundle.config.get("linux") or {}).get("cgroupsPath") \
+                or f"/sandvisor/{os.path.basename(os.path.dirname(self.control_path))}"
+            self.cgroup = Cgroup(path)
+            self.cgroup.create(limits)
+            self.cfg.cgroup_dirs = dict(self.cgroup.dirs)
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
         self.server.bind(self.control_path)
         self.server.listen(16)
@@ -55,6 +65,15 @@ class ContainerSentry(Sandbox):
             self.server.close()
             for client in self.clients.values():
                 client.close()
+            if self.cgroup is not None:
+                self.cgroup.remove()
+
+    def on_started(self, kernel) -> None:
+        if self.cgroup is not None:
+            self.cgroup.add(self.init_pid)
+            resp, _fd = kernel.gofer.call(ShowCgroups(Creds()))
+            if not isinstance(resp, ROk):
+                raise OSError(f"cannot show the cgroups inside: {resp}")
 
     # -- readiness, reported to the waiting `create` -----------------------------
     def _report(self, text: str) -> None:
@@ -195,6 +214,8 @@ class ContainerSentry(Sandbox):
             trap_parent.close()
             raise OSError("cannot enter the container's namespaces")
         pid = int(raw)
+        if self.cgroup is not None:
+            self.cgroup.add(pid)
         pidfd = ffi.pidfd_open(pid)
         try:
             self.platform.attach(trap_parent, pidfd, timeout=30)

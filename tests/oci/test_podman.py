@@ -135,3 +135,13 @@ def test_podman_run_it_under_a_pty(podman):
     res = subprocess.run(["script", "-qefc", cmd, "/dev/null"], input="tty; exit 3\n",
                          capture_output=True, text=True, timeout=90, env=podman.env)
     assert res.returncode == 3 and "/dev/pts/0" in res.stdout
+
+
+def test_podman_memory_and_pids_limits_visible_and_enforced(podman):
+    script = ("cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max;"
+              "n=0; for i in $(seq 1 80); do sleep 5 & n=$((n+1)); done 2>/dev/null; "
+              "echo spawned; ls /proc | grep -c '^[0-9]'")
+    res = podman("run", "--rm", "--memory", "64m", "--pids-limit", "50", IMAGE, "sh", "-c", script)
+    lines = res.stdout.split()
+    assert lines[:2] == ["67108864", "50"], res.stdout + res.stderr
+    assert int(lines[-1]) <= 50

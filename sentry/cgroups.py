@@ -1,0 +1,113 @@
+"""Resource limits through cgroups (v1 controllers where mounted, else the v2 tree).
+
+One Cgroup per sandbox: created before the sandbox starts, every sandboxed process
+moved in, removed at the end. Limits are written by the sentry, from outside.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+V1_CONTROLLERS = ("memory", "pids", "cpu")
+
+
+class CgroupError(Exception):
+    pass
+
+
+@dataclass
+class Limits:
+    memory: int | None = None         # bytes
+    memory_swap: int | None = None    # memory + swap, bytes (OCI's memory.swap)
+    pids: int | None = None
+    cpu_quota: int | None = None      # microseconds per period
+    cpu_period: int | None = None
+    cpu_shares: int | None = None
+
+    @classmethod
+    def from_oci(cls, resources: dict) -> "Limits":
+        mem = resources.get("memory") or {}
+        cpu = resources.get("cpu") or {}
+        pids = resources.get("pids") or {}
+        return cls(memory=_positive(mem.get("limit")), memory_swap=_positive(mem.get("swap")),
+                   pids=_positive(pids.get("limit")), cpu_quota=_positive(cpu.get("quota")),
+                   cpu_period=_positive(cpu.get("period")), cpu_shares=_positive(cpu.get("shares")))
+
+    def any(self) -> bool:
+        return any(v is not None for v in vars(self).values())
+
+
+def _positive(value) -> int | None:
+    return int(value) if isinstance(value, int) and value > 0 else None
+
+
+def version() -> int:
+    return 1 if os.path.isdir(os.path.join(CGROUP_ROOT, "memory")) else 2
+
+
+@dataclass
+class Cgroup:
+    path: str                               # e.g. /sandvisor/ID (relative to each hierarchy)
+    dirs: dict[str, str] = field(default_factory=dict)   # controller (or "unified") -> dir
+
+    def create(self, limits: Limits) -> None:
+        rel = self.path.strip("/")
+        if not rel or ".." in rel.split("/"):
+            raise CgroupError(f"bad cgroup path {self.path!r}")
+        try:
+            if version() == 1:
+                for ctrl in V1_CONTROLLERS:
+                    base = os.path.join(CGROUP_ROOT, ctrl)
+                    if os.path.isdir(base):
+                        self.dirs[ctrl] = os.path.join(base, rel)
+                        os.makedirs(self.dirs[ctrl], exist_ok=True)
+                self._write_v1(limits)
+            else:
+                self.dirs["unified"] = os.path.join(CGROUP_ROOT, rel)
+                os.makedirs(self.dirs["unified"], exist_ok=True)
+                self._write_v2(limits)
+        except OSError as exc:
+            self.remove()
+            raise CgroupError(f"cannot set up cgroup {self.path}: {exc}") from None
+
+    def _write(self, ctrl: str, name: str, value) -> None:
+        if value is None or ctrl not in self.dirs:
+            return
+        with open(os.path.join(self.dirs[ctrl], name), "w") as f:
+            f.write(str(value))
+
+    def _write_v1(self, lim: Limits) -> None:
+        self._write("memory", "memory.limit_in_bytes", lim.memory)
+        if lim.memory_swap is not None and os.path.exists(
+                os.path.join(self.dirs.get("memory", "/nonexistent"), "memory.memsw.limit_in_bytes")):
+            self._write("memory", "memory.memsw.limit_in_bytes", lim.memory_swap)
+        self._write("pids", "pids.max", lim.pids)
+        self._write("cpu", "cpu.cfs_period_us", lim.cpu_period)
+        self._write("cpu", "cpu.cfs_quota_us", lim.cpu_quota)
+        self._write("cpu", "cpu.shares", lim.cpu_shares)
+
+    def _write_v2(self, lim: Limits) -> None:
+        self._write("unified", "memory.max", lim.memory)
+        if lim.memory_swap is not None and lim.memory is not None:
+            self._write("unified", "memory.swap.max", max(lim.memory_swap - lim.memory, 0))
+        self._write("unified", "pids.max", lim.pids)
+        if lim.cpu_quota is not None:
+            self._write("unified", "cpu.max", f"{lim.cpu_quota} {lim.cpu_period or 100000}")
+
+    def add(self, pid: int) -> None:
+        for d in self.dirs.values():
+            with open(os.path.join(d, "cgroup.procs"), "w") as f:
+                f.write(str(pid))
+
+    def read(self, ctrl: str, name: str) -> str:
+        with open(os.path.join(self.dirs[ctrl], name)) as f:
+            return f.read().strip()
+
+    def remove(self) -> None:
+        for d in self.dirs.values():
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
