@@ -400,3 +400,22 @@ def drop_bounding_except(keep: int) -> None:
         if _libc.prctl(PR_CAPBSET_READ, ctypes.c_ulong(cap), 0, 0, 0) < 0:
             break  # past the last capability this kernel knows
         _check(_libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0))
+
+
+# --- the new mount API (a mount carried across pivot_root as a descriptor) ------
+NR_OPEN_TREE = 428
+NR_MOVE_MOUNT = 429
+OPEN_TREE_CLONE = 1
+MOVE_MOUNT_F_EMPTY_PATH = 0x4
+MOVE_MOUNT_T_EMPTY_PATH = 0x40
+
+
+def open_tree_clone(path: str) -> int:
+    """A detached copy of the mount at `path`, attachable later with move_mount."""
+    return _check(_syscall(NR_OPEN_TREE, AT_FDCWD, path.encode(),
+                           OPEN_TREE_CLONE | os.O_CLOEXEC))
+
+
+def move_mount_fd(tree_fd: int, target_fd: int) -> None:
+    _check(_syscall(NR_MOVE_MOUNT, tree_fd, b"", target_fd, b"",
+                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH))
