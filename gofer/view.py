@@ -55,11 +55,14 @@ class ViewBuilder:
                 self.dev_src[name] = os.open(f"/dev/{name}", os.O_PATH | os.O_CLOEXEC)
             except OSError:
                 pass  # a host without /dev/tty, say: the sandbox goes without
-        self.overlay_dir = None
+        self.overlay_dirs = None   # (upper, work) fds of --overlay dir=PATH
         if cfg.overlay.startswith("dir="):
-            self.overlay_dir = cfg.overlay[4:]
+            fds = []
             for sub in ("upper", "work"):
-                os.makedirs(os.path.join(self.overlay_dir, sub), exist_ok=True)
+                path = os.path.join(cfg.overlay[4:], sub)
+                os.makedirs(path, exist_ok=True)
+                fds.append(os.open(path, _DIR))
+            self.overlay_dirs = tuple(fds)
         self.proc_self_fd = os.open("/proc/self/fd", _DIR)
         # kept open past the pivot: shown inside once the sandbox's sysfs exists
         # (as detached copies: a bind from the old root fails once it is detached)
@@ -77,7 +80,8 @@ class ViewBuilder:
 
     def build(self) -> int:
         """Mount the view and pivot into it; returns an O_PATH fd of the new root."""
-        ffi.mount("sandvisor", STAGING, "tmpfs", ffi.MS_NOSUID | ffi.MS_NODEV, "mode=700")
+        size = f",size={self.cfg.disk_bytes}" if self.cfg.disk_bytes else ""
+        ffi.mount("sandvisor", STAGING, "tmpfs", ffi.MS_NOSUID | ffi.MS_NODEV, "mode=700" + size)
         new_root = f"{STAGING}/root"
         os.mkdir(new_root)
         self._mount_root(new_root)
@@ -106,7 +110,8 @@ class ViewBuilder:
         # The gofer works in its own /proc/self/fd (kept from the host's procfs) so
         # that an O_PATH descriptor N can be reached by the relative name "N".
         os.fchdir(self.proc_self_fd)
-        for fd in [self.root_src, *self.vol_src, *self.dev_src.values(), self.proc_self_fd]:
+        for fd in [self.root_src, *self.vol_src, *self.dev_src.values(), self.proc_self_fd,
+                   *(self.overlay_dirs or ())]:
             os.close(fd)
         return root
 
@@ -119,13 +124,12 @@ class ViewBuilder:
                 ffi.mount(None, new_root, None,
                           ffi.MS_BIND | ffi.MS_REMOUNT | ffi.MS_RDONLY | ffi.MS_NOSUID)
             return
-        if self.overlay_dir is None:
+        if self.overlay_dirs is None:
             upper, work = f"{STAGING}/upper", f"{STAGING}/work"
             os.mkdir(upper)
             os.mkdir(work)
-        else:
-            upper = os.path.join(self.overlay_dir, "upper")
-            work = os.path.join(self.overlay_dir, "work")
+        else:  # opened before the staging tmpfs hid their paths
+            upper, work = (_fdpath(fd) for fd in self.overlay_dirs)
         opts = f"lowerdir={_fdpath(self.root_src)},upperdir={upper},workdir={work}"
         try:
             ffi.mount("overlay", new_root, "overlay", 0, opts)

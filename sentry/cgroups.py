@@ -101,6 +101,24 @@ class Cgroup:
             with open(os.path.join(d, "cgroup.procs"), "w") as f:
                 f.write(str(pid))
 
+    def _counter(self, ctrl: str, name: str, key: str) -> int:
+        try:
+            for line in self.read(ctrl, name).splitlines():
+                k, _, v = line.partition(" ")
+                if k == key:
+                    return int(v)
+        except (OSError, KeyError, ValueError):
+            pass
+        return 0
+
+    def oom_kills(self) -> int:
+        if "unified" in self.dirs:
+            return self._counter("unified", "memory.events", "oom_kill")
+        return self._counter("memory", "memory.oom_control", "oom_kill")
+
+    def pids_refused(self) -> int:
+        return self._counter("unified" if "unified" in self.dirs else "pids", "pids.events", "max")
+
     def read(self, ctrl: str, name: str) -> str:
         with open(os.path.join(self.dirs[ctrl], name)) as f:
             return f.read().strip()

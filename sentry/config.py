@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from sentry.cgroups import Limits
+
 
 # What an application keeps by default: the set container runtimes grant (Docker's
 # default profile); everything else (SYS_ADMIN, SYS_PTRACE, NET_ADMIN, ...) is dropped.
@@ -37,6 +39,13 @@ class SandboxConfig:
     overlay: str = "memory"            # none | memory | dir=PATH (| bind: OCI rootfs)
     readonly_root: bool = False        # with bind: read-only once the mounts are made
     cgroup_dirs: dict[str, str] = field(default_factory=dict)  # shown read-only in /sys/fs/cgroup
+    # limits: cgroups (memory bytes, pids, cpu quota), RLIMIT_CPU, the overlay's size
+    limits: Limits = field(default_factory=Limits)
+    cgroup_path: str | None = None
+    cpu_seconds: int | None = None
+    disk_bytes: int | None = None
+    result_json: str | None = None     # write the outcome (status, limit hit, usage) here
+    audit_log: str | None = None       # JSON lines, one per trapped syscall, and a summary
     volumes: list[Volume] = field(default_factory=list)
     tmpfs: list[str] = field(default_factory=list)
     network: str = "none"              # none | host
@@ -82,6 +91,12 @@ class SandboxConfig:
             raise ConfigError(f"--cwd {self.cwd!r}: give an absolute path inside the sandbox")
         if self.timeout is not None and self.timeout <= 0:
             raise ConfigError(f"--timeout {self.timeout}: give a positive number of seconds")
+        for name, value in (("--memory", self.limits.memory), ("--pids-limit", self.limits.pids),
+                            ("--cpu-seconds", self.cpu_seconds), ("--disk", self.disk_bytes)):
+            if value is not None and value <= 0:
+                raise ConfigError(f"{name} {value}: give a positive number")
+        if self.disk_bytes is not None and self.overlay != "memory":
+            raise ConfigError("--disk limits the memory overlay: use it with --overlay memory")
         if len(self.hostname) > 64:
             raise ConfigError("--hostname: at most 64 characters")
 
@@ -100,6 +115,22 @@ def parse_volume(spec: str) -> Volume:
     if not os.path.exists(source):
         raise ConfigError(f"--volume {spec!r}: {source} does not exist on the host")
     return Volume(source, target, mode == "ro")
+
+
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def parse_size(spec: str, what: str) -> int:
+    """A byte count with an optional k/m/g suffix (powers of 1024)."""
+    text = spec.strip().lower().removesuffix("b")
+    unit = text[-1:] if text[-1:] in _UNITS else ""
+    try:
+        value = int(text[: len(text) - len(unit)]) * _UNITS[unit]
+    except ValueError:
+        raise ConfigError(f"{what} {spec!r}: give bytes, e.g. 512m or 2g") from None
+    if value <= 0:
+        raise ConfigError(f"{what} {spec!r}: give a positive size")
+    return value
 
 
 def parse_user(spec: str) -> tuple[int, int | None]:

@@ -63,6 +63,9 @@ def run_init(cfg: SandboxConfig, parent: int, mntns_fd: int, trap_sock: socket.s
             _loopback_up()
     except OSError as exc:
         _fail(status_fd, f"cannot set up the sandbox: {exc}")
+    # wait for the sentry's go (it has put this process in the sandbox's cgroup)
+    if trap_sock.recv(1) != b"g":
+        _fail(status_fd, "the sentry went away during start-up")
     if not cfg.reaper:
         os.close(status_fd)  # the sentry reads this process's own exit status
         _exec_app(cfg, trap_sock, -1, platform, bpf, gate_fd)
@@ -174,7 +177,10 @@ def _exec_app(cfg: SandboxConfig, trap_sock: socket.socket, status_fd: int, plat
                 signal.signal(sig, signal.SIG_DFL)
             except (OSError, ValueError):
                 pass
-        for resource, soft, hard in cfg.rlimits:
+        rlimits = list(cfg.rlimits)
+        if cfg.cpu_seconds:
+            rlimits.append((resource_mod.RLIMIT_CPU, cfg.cpu_seconds, cfg.cpu_seconds + 1))
+        for resource, soft, hard in rlimits:
             try:
                 resource_mod.setrlimit(resource, (soft, hard))
             except (OSError, ValueError) as exc:

@@ -12,6 +12,7 @@ sandbox's exit status is the application's (128+N when killed by signal N), 124 
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import signal
@@ -22,6 +23,8 @@ import traceback
 from dataclasses import dataclass
 
 from gofer.client import GoferClient
+from gofer.protocol import Creds, ROk, ShowCgroups, WalkOpen
+from sentry.cgroups import Cgroup, CgroupError
 from sentry import ffi
 from sentry.config import ConfigError, SandboxConfig
 from sentry.kernel import Kernel
@@ -46,7 +49,13 @@ class Outcome:
     status: int                 # the exit status sandvisor reports
     exit_code: int | None       # the application's, if it exited
     signal: int | None          # the signal that killed it, if any
-    reason: str = ""            # why sandvisor ended it (timeout, gofer failure)
+    reason: str = ""            # why sandvisor ended it (timeout, gofer failure, a limit)
+    limit: str | None = None    # memory | pids | cpu | time | disk, when one was hit
+    usage: dict | None = None
+
+    def as_json(self) -> dict:
+        return {"status": self.status, "exit_code": self.exit_code, "signal": self.signal,
+                "reason": self.reason, "limit": self.limit, "usage": self.usage}
 
 
 class _Logger:
@@ -58,7 +67,9 @@ class _Logger:
             self.file.write(f"{time.strftime('%H:%M:%S')} {msg}\n")
 
 
-class Sandbox:
+class Supervisor:
+    """Starts one sandbox and serves it until its application ends."""
+
     def __init__(self, cfg: SandboxConfig):
         cfg.check()
         self.cfg = cfg
@@ -68,6 +79,9 @@ class Sandbox:
             raise SandboxError(str(exc)) from None
         self.debug = _Logger(cfg.debug_log)
         self.gofer_pid = self.init_pid = -1
+        self.cgroup: Cgroup | None = None
+        self.usage = None       # the application's resource usage, from init's wait4
+        self.audit = None
         self.gofer_pidfd = self.init_pidfd = -1
         self.status_r = -1
         self.reason = ""
@@ -83,16 +97,54 @@ class Sandbox:
     def run(self) -> Outcome:
         old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _FORWARDED)
         try:
+            self._make_cgroup()
             self._start_gofer()
             self._start_init()
             kernel = self._kernel()
+            if self.cgroup is not None:
+                resp, _fd = kernel.gofer.call(ShowCgroups(Creds()))
+                if not isinstance(resp, ROk):
+                    raise SandboxError(f"cannot show the sandbox's cgroups inside: {resp}")
             self.on_started(kernel)
             self.platform.serve(kernel, self)
-            return self._outcome()
+            outcome = self._outcome()
+            outcome.limit = self._limit_hit(kernel, outcome)
+            if outcome.limit and not outcome.reason:
+                outcome.reason = f"the {outcome.limit} limit was reached"
+            return outcome
         finally:
             self._teardown()
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
 
+    def _make_cgroup(self) -> None:
+        if not self.cfg.limits.any():
+            return
+        path = self.cfg.cgroup_path or f"/sandvisor/sandbox-{os.getpid()}-{time.monotonic_ns()}"
+        self.cgroup = Cgroup(path)
+        try:
+            self.cgroup.create(self.cfg.limits)
+        except CgroupError as exc:
+            self.cgroup = None
+            raise SandboxError(f"{exc}; limits need cgroups (run as root on a host with "
+                               "the memory and pids controllers)") from None
+        self.cfg.cgroup_dirs = dict(self.cgroup.dirs)
+
+    def _limit_hit(self, kernel, outcome: "Outcome") -> str | None:
+        """Which limit ended the run, if one did: memory, pids, cpu, time or disk."""
+        if outcome.reason.startswith("timed out"):
+            return "time"
+        if self.cgroup is not None:
+            if self.cgroup.oom_kills() > 0:
+                return "memory"
+            if self.cgroup.pids_refused() > 0:
+                return "pids"
+        if self.cfg.cpu_seconds and (outcome.signal == signal.SIGXCPU or (
+                outcome.signal == signal.SIGKILL and self.usage
+                and self.usage.ru_utime + self.usage.ru_stime >= 0.9 * self.cfg.cpu_seconds)):
+            return "cpu"  # SIGXCPU at the soft limit, SIGKILL at the hard one
+        if self.cfg.disk_bytes and _overlay_full(kernel):
+            return "disk"
+        return None
     def _start_gofer(self) -> None:
         from gofer.server import Gofer
         from gofer.view import ViewBuilder
@@ -169,6 +221,9 @@ class Sandbox:
         self.init_pid = pid
         self.init_pidfd = ffi.pidfd_open(pid)
         self.debug(f"init {pid} started")
+        if self.cgroup is not None:
+            self.cgroup.add(pid)
+        trap_parent.send(b"g")
         try:
             self.platform.attach(trap_parent, self.init_pidfd, timeout=30)
         except PlatformUnavailable as exc:
@@ -192,6 +247,10 @@ class Sandbox:
         if self.cfg.strace:
             from sentry.strace import Strace
             kernel.trace = Strace(self.cfg.strace_log)
+        if self.cfg.audit_log:
+            from sentry.strace import Audit
+            self.audit = Audit(self.cfg.audit_log)
+            kernel.trace = _both(kernel.trace, self.audit) if kernel.trace else self.audit
         self.sigfd = _SignalFd(_FORWARDED)
         return kernel
 
@@ -291,7 +350,7 @@ class Sandbox:
     def _wait_init(self) -> int | None:
         if self.init_pid < 0:
             return None
-        _, status = os.waitpid(self.init_pid, 0)
+        _, status, self.usage = os.wait4(self.init_pid, 0)
         self.init_pid = -1
         return status
 
@@ -351,6 +410,8 @@ class Sandbox:
         self.platform.close()
         if self.sigfd:
             self.sigfd.close()
+        if self.cgroup is not None:
+            self.cgroup.remove()
 
 
 def _reap(pid: int) -> str:
@@ -388,8 +449,39 @@ class _SignalFd:
             self.fd = -1
 
 
+def _overlay_full(kernel) -> bool:
+    """The memory overlay's free space, as the root's statfs reports it (overlayfs
+    reports its upper layer)."""
+    _resp, fd = kernel.gofer.call(WalkOpen(Creds(), (), 1, os.O_PATH, 0))
+    if fd < 0:
+        return False
+    try:
+        st = os.fstatvfs(fd)
+    finally:
+        os.close(fd)
+    return st.f_bavail * st.f_frsize < max(st.f_blocks * st.f_frsize // 100, 64 * 1024)
+
+
+def _both(first, second):
+    def trace(*args):
+        first(*args)
+        second(*args)
+    return trace
+
+
 def run_sandbox(cfg: SandboxConfig) -> Outcome:
-    return Sandbox(cfg).run()
+    supervisor = Supervisor(cfg)
+    outcome = supervisor.run()
+    if supervisor.usage is not None:
+        u = supervisor.usage
+        outcome.usage = {"user_seconds": u.ru_utime, "system_seconds": u.ru_stime,
+                         "max_rss_kb": u.ru_maxrss}
+    if supervisor.audit is not None:
+        supervisor.audit.close(outcome)
+    if cfg.result_json:
+        with open(cfg.result_json, "w") as f:
+            json.dump(outcome.as_json(), f)
+    return outcome
 
 
 def report(outcome: Outcome) -> None:

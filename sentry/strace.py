@@ -6,7 +6,9 @@ Prototypes (argument names and C types) come from python-ptrace's tables, by imp
 from __future__ import annotations
 
 import errno
+import json
 import sys
+import time
 
 from ptrace.syscall.prototypes import SYSCALL_PROTOTYPES
 
@@ -25,35 +27,66 @@ class Strace:
 
     def __call__(self, task, nr: int, args, result) -> None:
         name = NAMES.get(nr, f"syscall_{nr}")
-        proto = SYSCALL_PROTOTYPES.get(name)
-        shown = []
-        if proto:
-            for (ctype, _argname), value in zip(proto[1], args):
-                shown.append(self._arg(task, ctype, value))
-        else:
-            shown = [hex(a) for a in args[:3]]
+        shown = decode_args(task, name, args, self.max_string)
         entry = TABLE.get(nr)
         disposition = entry.disposition.value if entry else "unknown"
         self.out.write(f"[{task.ns_tid:>6}] {name}({', '.join(shown)}) = "
                        f"{_result(result)} <{disposition}>\n")
 
-    def _arg(self, task, ctype: str, value: int) -> str:
-        if ctype in _STRING_TYPES and value:
-            try:
-                text = task.read_cstring(value, 4096)
-            except Exception:  # noqa: BLE001 - an unreadable pointer is shown as such
-                return hex(value)
-            cut = text[: self.max_string]
-            return repr(cut.decode(errors="backslashreplace")) + ("..." if len(text) > len(cut) else "")
-        if ctype in _SIGNED:
-            value &= 0xFFFFFFFF if ctype == "int" else (1 << 64) - 1
-            bits = 32 if ctype == "int" else 64
-            if value >> (bits - 1):
-                value -= 1 << bits
-            return "AT_FDCWD" if value == -100 else str(value)
-        if "*" in ctype:
-            return hex(value) if value else "NULL"
-        return hex(value) if value > 0xFFFF else str(value)
+
+def decode_args(task, name: str, args, max_string: int = MAX_STRING) -> list[str]:
+    """The arguments as strace shows them: strings read from the caller, ints signed."""
+    proto = SYSCALL_PROTOTYPES.get(name)
+    if not proto:
+        return [hex(a) for a in args[:3]]
+    return [_arg(task, ctype, value, max_string) for (ctype, _n), value in zip(proto[1], args)]
+
+
+def _arg(task, ctype: str, value: int, max_string: int) -> str:
+    if ctype in _STRING_TYPES and value:
+        try:
+            text = task.read_cstring(value, 4096)
+        except Exception:  # noqa: BLE001 - an unreadable pointer is shown as such
+            return hex(value)
+        cut = text[:max_string]
+        return repr(cut.decode(errors="backslashreplace")) + ("..." if len(text) > len(cut) else "")
+    if ctype in _SIGNED:
+        bits = 32 if ctype == "int" else 64
+        value &= (1 << bits) - 1
+        if value >> (bits - 1):
+            value -= 1 << bits
+        return "AT_FDCWD" if value == -100 else str(value)
+    if "*" in ctype:
+        return hex(value) if value else "NULL"
+    return hex(value) if value > 0xFFFF else str(value)
+
+
+class Audit:
+    """--audit-log: one JSON line per trapped syscall, then a summary at exit."""
+
+    def __init__(self, path: str):
+        self.out = open(path, "a", buffering=1 << 16)
+        self.counts: dict[tuple[str, str], int] = {}
+        self.errors = 0
+
+    def __call__(self, task, nr: int, args, result) -> None:
+        name = NAMES.get(nr, f"syscall_{nr}")
+        entry = TABLE.get(nr)
+        disposition = entry.disposition.value if entry else "unknown"
+        outcome = _result(result)
+        key = (name, disposition)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        self.errors += isinstance(result, Error)
+        self.out.write(json.dumps({"time": round(time.time(), 6), "pid": task.ns_tid,
+                                   "syscall": name, "args": decode_args(task, name, args),
+                                   "disposition": disposition, "result": outcome}) + "\n")
+
+    def close(self, outcome=None) -> None:
+        summary = {"summary": {"syscalls": sum(self.counts.values()), "errors": self.errors,
+                               "by_syscall": {f"{n}/{d}": c for (n, d), c in sorted(self.counts.items())},
+                               "exit": outcome.as_json() if outcome is not None else None}}
+        self.out.write(json.dumps(summary) + "\n")
+        self.out.close()
 
 
 def _result(result) -> str:

@@ -7,7 +7,8 @@ import sys
 
 import click
 
-from sentry.config import ConfigError, SandboxConfig, parse_user, parse_volume
+from sentry.cgroups import Limits
+from sentry.config import ConfigError, SandboxConfig, parse_size, parse_user, parse_volume
 
 EXIT_SANDBOX_ERROR = 125
 
@@ -40,9 +41,18 @@ def _fail(message: str) -> None:
 @click.option("--debug-log", default=None, metavar="FILE", help="Write sandvisor's own log here.")
 @click.option("--timeout", type=float, default=None, metavar="SECONDS",
               help="Kill the sandbox after this long (exit status 124).")
+@click.option("--memory", default=None, metavar="SIZE", help="Memory limit (e.g. 256m), by cgroup.")
+@click.option("--pids-limit", type=int, default=None, help="At most this many processes.")
+@click.option("--cpu-seconds", type=int, default=None, help="CPU time limit (RLIMIT_CPU).")
+@click.option("--disk", default=None, metavar="SIZE", help="Size of the memory overlay.")
+@click.option("--audit-log", default=None, metavar="FILE",
+              help="JSON lines: every trapped syscall and its result, then a summary.")
+@click.option("--result-json", default=None, metavar="FILE",
+              help="Write the outcome (status, limit reached, usage) as JSON.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platform, strace,
-       strace_log, debug_log, timeout, command):
+       strace_log, debug_log, timeout, memory, pids_limit, cpu_seconds, disk, audit_log,
+       result_json, command):
     """Run COMMAND in a sandbox: by default the host's root, read-only with a writable
     overlay in memory that is discarded at exit, the caller's cwd and environment, and
     no network."""
@@ -59,7 +69,12 @@ def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platfor
             volumes=[parse_volume(v) for v in volumes], tmpfs=list(tmpfs), network=network,
             cwd=cwd or _caller_cwd(), env=environ, hostname=hostname, uid=uid, gid=gid,
             platform=platform, strace=strace or bool(strace_log), strace_log=strace_log,
-            debug_log=debug_log, timeout=timeout)
+            debug_log=debug_log, timeout=timeout,
+            limits=Limits(memory=parse_size(memory, "--memory") if memory else None,
+                          memory_swap=parse_size(memory, "--memory") if memory else None,
+                          pids=pids_limit),
+            cpu_seconds=cpu_seconds, disk_bytes=parse_size(disk, "--disk") if disk else None,
+            result_json=result_json, audit_log=audit_log)
         cfg.check()
     except ConfigError as exc:
         _fail(str(exc))

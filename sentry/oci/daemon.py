@@ -1,6 +1,6 @@
 """A container's sentry: the process `create` leaves behind.
 
-It is the Sandbox of sentry.runner with a start gate and a control socket, and it is
+It is the Supervisor of sentry.runner with a start gate and a control socket, and it is
 the pid written to --pid-file: conmon and containerd's shim (child subreapers) wait
 for it, and it exits with the container's status. Commands reach it on
 ROOT/ID/control.sock, one JSON message per request:
@@ -18,19 +18,18 @@ import signal
 import socket
 import traceback
 
-from gofer.protocol import Creds, ROk, ShowCgroups
 from sentry import ffi
-from sentry.cgroups import Cgroup, Limits
+from sentry.cgroups import Limits
 from sentry.config import ConfigError
 from sentry.oci.spec import Bundle, parse_process
 from sentry.platform import PlatformUnavailable
-from sentry.runner import Sandbox
+from sentry.runner import Supervisor
 
 _MAX = 1 << 16
 _NS_ORDER = ("ipc", "uts", "net", "pid", "mnt")  # mnt last: it changes the root
 
 
-class ContainerSentry(Sandbox):
+class ContainerSentry(Supervisor):
     def __init__(self, bundle: Bundle, control_path: str, ready_fd: int,
                  console_socket: str | None):
         bundle.sandbox.terminal = bundle.terminal and console_socket is not None
@@ -42,17 +41,12 @@ class ContainerSentry(Sandbox):
         self.server: socket.socket | None = None
         self.clients: dict[int, socket.socket] = {}
         self.execs: dict[int, tuple[int, socket.socket]] = {}  # pidfd -> (pid, client)
-        self.cgroup: Cgroup | None = None
 
     def run(self):
         ffi.prctl(ffi.PR_SET_CHILD_SUBREAPER, 1)  # exec'd processes come back to us
-        limits = Limits.from_oci(self.bundle.resources)
-        if limits.any():
-            path = (self.bundle.config.get("linux") or {}).get("cgroupsPath") \
-                or f"/sandvisor/{os.path.basename(os.path.dirname(self.control_path))}"
-            self.cgroup = Cgroup(path)
-            self.cgroup.create(limits)
-            self.cfg.cgroup_dirs = dict(self.cgroup.dirs)
+        self.cfg.limits = Limits.from_oci(self.bundle.resources)
+        self.cfg.cgroup_path = (self.bundle.config.get("linux") or {}).get("cgroupsPath") \
+            or f"/sandvisor/{os.path.basename(os.path.dirname(self.control_path))}"
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
         self.server.bind(self.control_path)
         self.server.listen(16)
@@ -65,15 +59,6 @@ class ContainerSentry(Sandbox):
             self.server.close()
             for client in self.clients.values():
                 client.close()
-            if self.cgroup is not None:
-                self.cgroup.remove()
-
-    def on_started(self, kernel) -> None:
-        if self.cgroup is not None:
-            self.cgroup.add(self.init_pid)
-            resp, _fd = kernel.gofer.call(ShowCgroups(Creds()))
-            if not isinstance(resp, ROk):
-                raise OSError(f"cannot show the cgroups inside: {resp}")
 
     # -- readiness, reported to the waiting `create` -----------------------------
     def _report(self, text: str) -> None:

@@ -44,20 +44,26 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         return subprocess.run(["ctr", "--address", str(sock), "-n", "acc", *args],
                               capture_output=True, text=True, timeout=timeout)
 
+    run.flags = ["--runc-binary", SANDVISOR, "--runc-root", str(base / "runtime-root")]
+
     assert run("images", "import", str(archive)).returncode == 0
     yield run
+    for cid in ("c1", "c3"):
+        run("tasks", "kill", "-s", "KILL", cid)
+        run("tasks", "rm", "-f", cid)
+        run("containers", "rm", cid)
     daemon.terminate()
     daemon.wait(20)
     log.close()
 
 
 def test_ctr_run_exit_status(ctr):
-    res = ctr("run", "--rm", "--runc-binary", SANDVISOR, IMAGE, "c1", "sh", "-c", "echo hi; exit 5")
+    res = ctr("run", "--rm", *ctr.flags, IMAGE, "c1", "sh", "-c", "echo hi; exit 5")
     assert (res.returncode, res.stdout) == (5, "hi\n"), res.stderr
 
 
 def test_ctr_tasks_exec_ps_kill_delete(ctr):
-    assert ctr("run", "-d", "--runc-binary", SANDVISOR, IMAGE, "c3", "sh", "-c",
+    assert ctr("run", "-d", *ctr.flags, IMAGE, "c3", "sh", "-c",
                "while :; do sleep 0.1; done").returncode == 0
     time.sleep(1)
     res = ctr("tasks", "exec", "--exec-id", "e1", "c3", "sh", "-c", "echo exec-out; exit 4")
