@@ -21,6 +21,7 @@ import struct
 
 from sentry import ffi
 from sentry.config import SandboxConfig
+from sentry.platform.bpf import HANDOVER_SENDMSG_FLAGS
 
 EXIT_CANNOT_EXEC = 126
 EXIT_NOT_FOUND = 127
@@ -231,6 +232,12 @@ def _exec_app(cfg: SandboxConfig, trap_sock: socket.socket, status_fd: int, plat
             os._exit(EXIT_SANDBOX_ERROR)  # deleted before start
         os.close(gate_fd)
     else:
+        if master >= 0:
+            # exec --tty: the master goes to the sentry right after the listener (not
+            # trapped: nothing could answer it while the sentry waits for this message)
+            trap_sock.sendmsg([b"T"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                        master.to_bytes(4, "little"))], HANDOVER_SENDMSG_FLAGS)
+            os.close(master)
         trap_sock.close()
     try:
         os.execvpe(argv[0], argv, env)

@@ -43,9 +43,10 @@ def exec_(ctx, process_file, detach, pid_file, tty, console_socket, cwd, env, us
                                *env],
                        "user": {"uid": int(uid), "gid": int(gid or uid)}}
             del base
-        if tty or process.get("terminal"):
-            raise runtime.OciError("exec with a terminal is not supported yet")
-        code = runtime.exec_process(store, container_id, process, detach, pid_file)
+        if tty:
+            process["terminal"] = True
+        code = runtime.exec_process(store, container_id, process, detach, pid_file,
+                                    console_socket)
     except (runtime.OciError, ValueError) as exc:
         fail(ctx, str(exc))
     sys.exit(code)

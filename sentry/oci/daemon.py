@@ -21,6 +21,7 @@ import traceback
 from sentry import ffi
 from sentry.cgroups import Limits
 from sentry.config import ConfigError
+from sentry.oci.console import send_console
 from sentry.oci.spec import Bundle, parse_process
 from sentry.platform import PlatformUnavailable
 from sentry.runner import Supervisor
@@ -72,7 +73,7 @@ class ContainerSentry(Supervisor):
     def on_ready(self, readiness: str, fds: list[int]) -> None:
         try:
             if fds and self.console_socket:
-                self._send_console(fds[0])
+                send_console(self.console_socket, fds[0])
         except OSError as exc:
             readiness = f"error 125 cannot use the console socket {self.console_socket}: {exc}"
         finally:
@@ -82,12 +83,6 @@ class ContainerSentry(Supervisor):
             self._report(f"ok {self.init_pid}")
         else:
             self._report(readiness)
-
-    def _send_console(self, master: int) -> None:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.connect(self.console_socket)
-            sock.sendmsg([b"/dev/ptmx"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                                           master.to_bytes(4, "little"))])
 
     # -- the event loop's extra descriptors --------------------------------------
     def fds(self) -> list[int]:
@@ -140,12 +135,18 @@ class ContainerSentry(Supervisor):
                 self.open_gate()
                 conn.send(b'{"ok": true}')
             elif op == "exec":
-                pid = self._spawn_exec(req.get("process") or {}, fds)
+                pid, master = self._spawn_exec(req.get("process") or {}, fds)
                 pidfd = ffi.pidfd_open(pid)
                 self.execs[pidfd] = (pid, conn)
                 self._drop(conn)  # from now on the connection only waits for the exit
                 self.platform.watch(pidfd)
-                conn.send(json.dumps({"ok": True, "pid": pid}).encode())
+                anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, master.to_bytes(4, "little"))] \
+                    if master >= 0 else []
+                try:
+                    conn.sendmsg([json.dumps({"ok": True, "pid": pid}).encode()], anc)
+                finally:
+                    if master >= 0:
+                        os.close(master)
             else:
                 conn.send(json.dumps({"error": f"unknown operation {op!r}"}).encode())
         except (ConfigError, OSError, ValueError, PlatformUnavailable) as exc:
@@ -164,7 +165,7 @@ class ContainerSentry(Supervisor):
         from sentry.platform.bpf import compile_filter
         cfg = parse_process(process, self.cfg)
         cfg.gated = False
-        cfg.terminal = False
+        cfg.terminal = bool(process.get("terminal"))
         if len(stdio) != 3:
             raise ValueError("exec needs the three stdio descriptors")
         bpf = compile_filter(self.platform.trap, trap_host=self.cfg.strace)
@@ -202,12 +203,25 @@ class ContainerSentry(Supervisor):
         if self.cgroup is not None:
             self.cgroup.add(pid)
         pidfd = ffi.pidfd_open(pid)
+        master = -1
         try:
             self.platform.attach(trap_parent, pidfd, timeout=30)
+            if cfg.terminal:
+                master = _receive_fd(trap_parent, 30)
         finally:
             os.close(pidfd)
             trap_parent.close()
-        return pid
+        return pid, master
+
+
+def _receive_fd(sock: socket.socket, timeout: float) -> int:
+    sock.settimeout(timeout)
+    _msg, ancdata, _flags, _ = sock.recvmsg(16, socket.CMSG_SPACE(4), socket.MSG_CMSG_CLOEXEC)
+    fds = [int.from_bytes(data[:4], "little") for lvl, kind, data in ancdata
+           if lvl == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS]
+    if len(fds) != 1:
+        raise OSError("the exec'd process did not send its terminal")
+    return fds[0]
 
 
 def _exit_code(pid: int) -> int:

@@ -14,6 +14,7 @@ import subprocess
 from sentry import ffi
 from sentry.config import ConfigError
 from sentry.oci import spec as spec_mod
+from sentry.oci.console import send_console
 from sentry.oci.state import ContainerState, NotFound, Store, rfc3339_now
 
 CREATE_TIMEOUT = 60.0
@@ -288,20 +289,25 @@ def pause(store: Store, cid: str, resume: bool = False) -> None:
 
 
 def exec_process(store: Store, cid: str, process: dict, detach: bool,
-                 pid_file: str | None) -> int:
+                 pid_file: str | None, console_socket: str | None = None) -> int:
     """Run `process` in the container. Foreground: returns its exit status. Detached:
     a waiter process (the pid written to pid_file) exits with it; returns 0."""
     state = _load(store, cid)
     if state.live_status() not in ("running", "created"):
         raise OciError(f"cannot exec in a {state.live_status()} container")
-    if process.get("terminal"):
-        raise OciError("exec with a terminal is not supported yet")
+    if process.get("terminal") and not console_socket:
+        raise OciError("exec: process.terminal is true but no --console-socket was given")
     sock = _request(store, cid, {"op": "exec", "process": process}, [0, 1, 2])
     try:
-        _reply(sock)
-    except OciError:
+        master = _reply_with_fd(sock)
+        if master >= 0:
+            try:
+                send_console(console_socket, master)
+            finally:
+                os.close(master)
+    except (OciError, OSError) as exc:
         sock.close()
-        raise
+        raise OciError(str(exc)) from None
     if not detach:
         return _wait_exit(sock)
     waiter = os.fork()
@@ -316,6 +322,20 @@ def exec_process(store: Store, cid: str, process: dict, detach: bool,
     if pid_file:
         _write_atomic(pid_file, str(waiter))
     return 0
+
+
+def _reply_with_fd(sock: socket.socket) -> int:
+    raw, ancdata, _flags, _ = sock.recvmsg(65536, socket.CMSG_SPACE(4), socket.MSG_CMSG_CLOEXEC)
+    fds = [int.from_bytes(data[:4], "little") for lvl, kind, data in ancdata
+           if lvl == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS]
+    if not raw:
+        raise OciError("the container's sentry closed the connection")
+    reply = json.loads(raw)
+    if "error" in reply:
+        for fd in fds:
+            os.close(fd)
+        raise OciError(reply["error"])
+    return fds[0] if fds else -1
 
 
 def _wait_exit(sock: socket.socket) -> int:

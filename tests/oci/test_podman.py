@@ -145,3 +145,14 @@ def test_podman_memory_and_pids_limits_visible_and_enforced(podman):
     lines = res.stdout.split()
     assert lines[:2] == ["67108864", "50"], res.stdout + res.stderr
     assert int(lines[-1]) <= 50
+
+
+def test_podman_exec_it_under_a_pty(podman):
+    assert podman("run", "-d", "--name", "eit", IMAGE, "sleep", "60").returncode == 0
+    try:
+        res = subprocess.run(["script", "-qefc", "podman exec -it eit sh", "/dev/null"],
+                             input="tty; exit 4\n", capture_output=True, text=True, timeout=90,
+                             env=podman.env)
+        assert res.returncode == 4 and "/dev/pts/" in res.stdout
+    finally:
+        podman("rm", "-f", "-t", "0", "eit")
