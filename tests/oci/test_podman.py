@@ -156,3 +156,18 @@ def test_podman_exec_it_under_a_pty(podman):
         assert res.returncode == 4 and "/dev/pts/" in res.stdout
     finally:
         podman("rm", "-f", "-t", "0", "eit")
+
+
+def test_install_registers_the_runtime_with_podman(podman, tmp_path):
+    import tomllib
+    dropins = tmp_path / "containers.conf.d"
+    res = subprocess.run([SANDVISOR, "install", "--podman-dir", str(dropins)],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    conf = tomllib.loads((dropins / "50-sandvisor.conf").read_text())
+    assert conf["engine"]["runtimes"]["sandvisor"] == [SANDVISOR]
+    assert "BinaryName" in res.stdout and "kind: RuntimeClass" in res.stdout
+    # the registered binary is what podman will exec, with a scrubbed environment
+    res = subprocess.run(conf["engine"]["runtimes"]["sandvisor"] + ["features"],
+                         capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert res.returncode == 0 and '"hooks"' in res.stdout
