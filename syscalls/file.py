@@ -58,9 +58,12 @@ def do_open(kernel, task, dirfd: int, path_addr: int, flags: int, mode: int,
             return InjectFd(os.open(found.path, (flags & ~_CREATE_BITS) | os.O_CLOEXEC), cloexec)
         except OSError as exc:
             return Error(exc.errno)
-    if isinstance(found, Found) and found.comps == _DEV_TTY and isinstance(found.resp, p.RFd):
-        # /dev/tty means the caller's controlling terminal, which only the caller's
-        # own open can find: the kernel opens it in the sandbox's mount namespace.
+    if isinstance(found, Found) and isinstance(found.resp, p.RFd) and (
+            found.comps == _DEV_TTY or flags & os.O_PATH):
+        # /dev/tty means the caller's controlling terminal, which only the caller's own
+        # open can find; and seccomp's ADDFD cannot install an O_PATH descriptor (the
+        # kernel's fget refuses them: EBADF). Both are opened by the kernel, by the
+        # path just checked, in the sandbox's own mount namespace.
         close_found(found)
         return CONTINUE
     return answer(found, cloexec)

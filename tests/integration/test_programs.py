@@ -147,3 +147,12 @@ def test_exit_status_is_the_applications(code, workdir):
 def test_killed_by_signal_is_128_plus_n(workdir):
     res = run_do(["--", "sh", "-c", "kill -9 $$"])
     assert res.returncode == 137
+
+
+def test_tar_extracts_with_o_path_directory_handles(workdir):
+    # GNU tar fixes directory modes through O_PATH descriptors (openat O_PATH|O_NOFOLLOW)
+    script = ("mkdir -p src/tree/d1 && echo x > src/tree/d1/f && chmod 750 src/tree/d1 && "
+              "tar -C src -cf t.tar tree && mkdir out && tar -C out -xf t.tar && "
+              "stat -c '%a %n' out/tree/d1 && cat out/tree/d1/f")
+    res = _same(["sh", "-c", script], workdir)
+    assert res.stdout == "750 out/tree/d1\nx\n"
