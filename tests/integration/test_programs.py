@@ -153,6 +153,6 @@ def test_tar_extracts_with_o_path_directory_handles(workdir):
     # GNU tar fixes directory modes through O_PATH descriptors (openat O_PATH|O_NOFOLLOW)
     script = ("mkdir -p src/tree/d1 && echo x > src/tree/d1/f && chmod 750 src/tree/d1 && "
               "tar -C src -cf t.tar tree && mkdir out && tar -C out -xf t.tar && "
-              "stat -c '%a %n' out/tree/d1 && cat out/tree/d1/f")
+              "stat -c '%a %n' out/tree/d1 && cat out/tree/d1/f; rm -rf src out t.tar")
     res = _same(["sh", "-c", script], workdir)
     assert res.stdout == "750 out/tree/d1\nx\n"
