@@ -25,7 +25,8 @@ _STAT_SIZE = 144
 _STATX_SIZE = 256
 
 
-_R_FD = p.encode(p.RFd())
+_RFD = p.RFd()
+_R_FD = p.encode(_RFD)
 
 
 class _Symlink(Exception):
@@ -35,10 +36,13 @@ class _Symlink(Exception):
 
 
 class Gofer:
-    def __init__(self, sock: socket.socket, root_fd: int,
-                 cgroup_fds: dict[str, int] | None = None):
+    def __init__(self, sock: socket.socket | None, root_fd: int,
+                 cgroup_fds: dict[str, int] | None = None, proc_fd_dir: str = ""):
         self.sock = sock
         self.root_fd = root_fd
+        # how an O_PATH descriptor N is named for path-only calls: "N" in the gofer
+        # process (its cwd is its own /proc/self/fd), "/proc/self/fd/N" elsewhere
+        self.proc_fd_dir = proc_fd_dir
         self.cgroup_fds = dict(cgroup_fds or {})
         self._creds = p.Creds(0, 0, ())
         self._stat_buf = ctypes.create_string_buffer(_STAT_SIZE)
@@ -52,6 +56,7 @@ class Gofer:
             p.Listxattr: self.listxattr, p.Setxattr: self.setxattr,
             p.Removexattr: self.removexattr, p.Access: self.access,
             p.Readlink: self.readlink, p.ShowCgroups: self.show_cgroups,
+            p.DonateRoot: self.donate_root,
         }
 
     # -- loop -------------------------------------------------------------
@@ -81,21 +86,26 @@ class Gofer:
         """Serve one encoded request: (encoded response, descriptor to pass or -1)."""
         try:
             req = p.decode(data)
-            handler = self.handlers.get(type(req))
-            if handler is None:
-                raise p.ProtocolError(f"{type(req).__name__} is not a request")
         except p.ProtocolError:
             return p.encode(p.RError(errno.EPROTO)), -1
+        resp, fd = self.dispatch(req)
+        return (_R_FD if fd >= 0 else p.encode(resp)), fd
+
+    def dispatch(self, req: p.Message) -> tuple[p.Message, int]:
+        """Serve one decoded request: (response, descriptor or -1); never raises."""
+        handler = self.handlers.get(type(req))
+        if handler is None:
+            return p.RError(errno.EPROTO), -1
         try:
             self._become(req.creds)
             resp = handler(req)
         except _Symlink as link:
-            return p.encode(p.RSymlink(getattr(link, "which", 0), link.index, link.target)), -1
+            return p.RSymlink(getattr(link, "which", 0), link.index, link.target), -1
         except OSError as exc:
-            return p.encode(p.RError(exc.errno or errno.EIO)), -1
+            return p.RError(exc.errno or errno.EIO), -1
         if isinstance(resp, int):
-            return _R_FD, resp
-        return p.encode(resp), -1
+            return _RFD, resp
+        return resp, -1
 
     def _become(self, creds: p.Creds) -> None:
         if creds == self._creds:
@@ -109,8 +119,9 @@ class Gofer:
 
     # -- walking ----------------------------------------------------------
     def _walk_dirs(self, path: tuple[bytes, ...]) -> int:
-        """Open the directory `path` (every name a directory, none followed)."""
-        cur = os.dup(self.root_fd)
+        """Open the directory `path` (every name a directory, none followed). The
+        result may be the root descriptor itself: release it with _release."""
+        cur = self.root_fd
         try:
             for i, name in enumerate(path):
                 try:
@@ -119,13 +130,16 @@ class Gofer:
                     if exc.errno in (errno.ENOTDIR, errno.ELOOP):
                         self._raise_if_symlink(cur, name, i)
                     raise
-                os.close(cur)
+                self._release(cur)
                 cur = nxt
             fd, cur = cur, -1
             return fd
         finally:
-            if cur >= 0:
-                os.close(cur)
+            self._release(cur)
+
+    def _release(self, fd: int) -> None:
+        if fd >= 0 and fd != self.root_fd:
+            os.close(fd)
 
     def _raise_if_symlink(self, dirfd: int, name: bytes, index: int) -> None:
         try:
@@ -151,7 +165,7 @@ class Gofer:
                 raise _Symlink(len(path) - 1, os.readlink(name, dir_fd=parent))
             return fd
         finally:
-            os.close(parent)
+            self._release(parent)
 
     # -- handlers -----------------------------------------------------------
     def walk_open(self, req: p.WalkOpen) -> int:
@@ -173,15 +187,22 @@ class Gofer:
                 raise _Symlink(len(req.path) - 1, os.readlink(name, dir_fd=parent))
             return fd
         finally:
-            os.close(parent)
+            self._release(parent)
 
     def stat(self, req: p.Stat) -> p.RData:
-        fd = self._final(req.path, bool(req.follow))
-        try:
-            ffi.fstatat_raw(fd, self._stat_buf)
+        if not req.path:
+            ffi.fstatat_raw(self.root_fd, self._stat_buf)
             return p.RData(self._stat_buf.raw)
+        parent, name = self._parent(req.path)
+        try:
+            # one fstatat on the parent, not open+fstat+close of the object
+            ffi.fstatat_name_raw(parent, name, self._stat_buf, ffi.AT_SYMLINK_NOFOLLOW)
+            raw = self._stat_buf.raw
+            if req.follow and stat.S_ISLNK(int.from_bytes(raw[24:28], "little")):
+                raise _Symlink(len(req.path) - 1, os.readlink(name, dir_fd=parent))
+            return p.RData(raw)
         finally:
-            os.close(fd)
+            self._release(parent)
 
     def statx(self, req: p.Statx) -> p.RData:
         fd = self._final(req.path, bool(req.follow))
@@ -191,6 +212,10 @@ class Gofer:
             return p.RData(self._statx_buf.raw)
         finally:
             os.close(fd)
+
+    def donate_root(self, req: p.DonateRoot) -> int:
+        """--file-access direct: the sentry walks beneath this root itself."""
+        return os.dup(self.root_fd)
 
     def show_cgroups(self, req: p.ShowCgroups) -> p.ROk:
         if not self.cgroup_fds:
@@ -231,7 +256,7 @@ class Gofer:
         try:
             return p.RData(os.readlink(name, dir_fd=parent))
         finally:
-            os.close(parent)
+            self._release(parent)
 
     def access(self, req: p.Access) -> p.ROk:
         fd = self._final(req.path, bool(req.follow))
@@ -248,7 +273,7 @@ class Gofer:
             os.mkdir(name, req.mode, dir_fd=parent)
             return p.ROk()
         finally:
-            os.close(parent)
+            self._release(parent)
 
     def mknod(self, req: p.Mknod) -> p.ROk:
         kind = stat.S_IFMT(req.mode)
@@ -259,7 +284,7 @@ class Gofer:
             os.mknod(name, req.mode, 0, dir_fd=parent)
             return p.ROk()
         finally:
-            os.close(parent)
+            self._release(parent)
 
     def symlink(self, req: p.Symlink) -> p.ROk:
         if not req.target or b"\0" in req.target or len(req.target) >= p.PATH_MAX:
@@ -269,7 +294,7 @@ class Gofer:
             os.symlink(req.target, name, dir_fd=parent)
             return p.ROk()
         finally:
-            os.close(parent)
+            self._release(parent)
 
     def link(self, req: p.Link) -> p.ROk:
         src_parent, src_name = self._parent_of(req.old, 0)
@@ -280,9 +305,9 @@ class Gofer:
                         follow_symlinks=False)
                 return p.ROk()
             finally:
-                os.close(dst_parent)
+                self._release(dst_parent)
         finally:
-            os.close(src_parent)
+            self._release(src_parent)
 
     def _parent_of(self, path: tuple[bytes, ...], which: int) -> tuple[int, bytes]:
         try:
@@ -300,7 +325,7 @@ class Gofer:
                 os.unlink(name, dir_fd=parent)
             return p.ROk()
         finally:
-            os.close(parent)
+            self._release(parent)
 
     def rename(self, req: p.Rename) -> p.ROk:
         src_parent, src_name = self._parent_of(req.old, 0)
@@ -310,15 +335,13 @@ class Gofer:
                 ffi.renameat2(src_parent, src_name, dst_parent, dst_name, req.flags)
                 return p.ROk()
             finally:
-                os.close(dst_parent)
+                self._release(dst_parent)
         finally:
-            os.close(src_parent)
+            self._release(src_parent)
 
-    @staticmethod
-    def _via_proc(fd: int) -> str:
-        # An O_PATH descriptor cannot be fchmod'ed; its /proc/self/fd link can. The
-        # gofer's cwd is its own /proc/self/fd (see gofer.view), so the name is relative.
-        return str(fd)
+    def _via_proc(self, fd: int) -> str:
+        # An O_PATH descriptor cannot be fchmod'ed; its /proc/self/fd link can.
+        return f"{self.proc_fd_dir}{fd}"
 
     def chmod(self, req: p.Chmod) -> p.ROk:
         fd = self._final(req.path, bool(req.follow))
@@ -348,7 +371,7 @@ class Gofer:
                 try:
                     ffi.utimensat(parent, name, times, ffi.AT_SYMLINK_NOFOLLOW)
                 finally:
-                    os.close(parent)
+                    self._release(parent)
             else:
                 ffi.utimensat(ffi.AT_FDCWD, self._via_proc(fd).encode(), times, 0)
             return p.ROk()

@@ -55,6 +55,7 @@ class SandboxConfig:
     uid: int | None = None
     gid: int | None = None
     platform: str = "auto"
+    file_access: str = "direct"        # direct (the sentry walks beneath the donated root) | gofer
     strace: bool = False
     strace_log: str | None = None
     debug_log: str | None = None
@@ -82,6 +83,8 @@ class SandboxConfig:
             where = self.overlay[4:]
             if not os.path.isabs(where) or not os.path.isdir(where):
                 raise ConfigError(f"--overlay dir={where}: give an existing absolute directory")
+        if self.file_access not in ("direct", "gofer"):
+            raise ConfigError(f"--file-access {self.file_access!r}: use direct or gofer")
         if self.network not in ("none", "host"):
             raise ConfigError(f"--network {self.network!r}: use none or host")
         for path in self.tmpfs:

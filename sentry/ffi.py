@@ -419,3 +419,8 @@ def open_tree_clone(path: str) -> int:
 def move_mount_fd(tree_fd: int, target_fd: int) -> None:
     _check(_syscall(NR_MOVE_MOUNT, tree_fd, b"", target_fd, b"",
                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH))
+
+
+def fstatat_name_raw(dirfd: int, name: bytes, buf, flags: int) -> None:
+    """struct stat of `name` in directory `dirfd` into `buf`."""
+    _check(_libc.fstatat(dirfd, name, buf, flags))

@@ -22,8 +22,8 @@ import time
 import traceback
 from dataclasses import dataclass
 
-from gofer.client import GoferClient
-from gofer.protocol import Creds, ROk, ShowCgroups, WalkOpen
+from gofer.client import DirectClient, GoferClient
+from gofer.protocol import Creds, DonateRoot, ROk, ShowCgroups, WalkOpen
 from sentry.cgroups import Cgroup, CgroupError
 from sentry import ffi
 from sentry.config import ConfigError, SandboxConfig
@@ -81,6 +81,7 @@ class Supervisor:
         self.gofer_pid = self.init_pid = -1
         self.cgroup: Cgroup | None = None
         self.usage = None       # the application's resource usage, from init's wait4
+        self.kernel: Kernel | None = None
         self.audit = None
         self.gofer_pidfd = self.init_pidfd = -1
         self.status_r = -1
@@ -241,7 +242,13 @@ class Supervisor:
 
     def _kernel(self) -> Kernel:
         client = GoferClient(self.gofer_sock)
+        if self.cfg.file_access == "direct":
+            resp, root_fd = client.call(DonateRoot(Creds()))
+            if root_fd < 0:
+                raise SandboxError(f"the gofer did not donate the sandbox root ({resp})")
+            client = DirectClient(client, root_fd)
         kernel = Kernel(client, VFS(client))
+        self.kernel = kernel
         kernel.trap_host = self.cfg.strace
         kernel.log_error = self.debug
         if self.cfg.strace:
@@ -305,6 +312,8 @@ class Supervisor:
                 self.gofer_pid = -1
                 self.reason = f"the gofer exited unexpectedly ({status}); file operations " \
                               "now fail with EIO"
+                if self.kernel is not None:
+                    self.kernel.gofer.failed = self.reason
             return True
         for signo, code in self.sigfd.read():
             if code == _SI_KERNEL and signo in (signal.SIGINT, signal.SIGQUIT, signal.SIGWINCH):

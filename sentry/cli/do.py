@@ -36,6 +36,10 @@ def _fail(message: str) -> None:
 @click.option("--user", default=None, metavar="UID[:GID]", help="Run as this user.")
 @click.option("--platform", default="auto", show_default=True,
               help="How syscalls are trapped (see `sandvisor help platforms`).")
+@click.option("--file-access", default="direct", show_default=True,
+              type=click.Choice(["direct", "gofer"]),
+              help="direct: the sentry opens files beneath the root the gofer donated; "
+                   "gofer: every file operation is a request to the gofer process.")
 @click.option("--strace", is_flag=True, help="Log every trapped syscall.")
 @click.option("--strace-log", default=None, metavar="FILE", help="Where --strace writes.")
 @click.option("--debug-log", default=None, metavar="FILE", help="Write sandvisor's own log here.")
@@ -50,7 +54,8 @@ def _fail(message: str) -> None:
 @click.option("--result-json", default=None, metavar="FILE",
               help="Write the outcome (status, limit reached, usage) as JSON.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platform, strace,
+def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platform, file_access,
+       strace,
        strace_log, debug_log, timeout, memory, pids_limit, cpu_seconds, disk, audit_log,
        result_json, command):
     """Run COMMAND in a sandbox: by default the host's root, read-only with a writable
@@ -68,7 +73,8 @@ def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platfor
             argv=list(command), root=root, overlay=overlay,
             volumes=[parse_volume(v) for v in volumes], tmpfs=list(tmpfs), network=network,
             cwd=cwd or _caller_cwd(), env=environ, hostname=hostname, uid=uid, gid=gid,
-            platform=platform, strace=strace or bool(strace_log), strace_log=strace_log,
+            platform=platform, file_access=file_access, strace=strace or bool(strace_log),
+            strace_log=strace_log,
             debug_log=debug_log, timeout=timeout,
             limits=Limits(memory=parse_size(memory, "--memory") if memory else None,
                           memory_swap=parse_size(memory, "--memory") if memory else None,
