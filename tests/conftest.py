@@ -15,8 +15,28 @@ REPO = Path(__file__).resolve().parent.parent
 BUSYBOX = "/bin/busybox"
 
 
+# `pytest --sandbox-platform ptrace` runs every sandbox the tests start on that platform
+PLATFORM = {"name": "auto"}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--sandbox-platform", default="auto",
+                     help="the --platform every `sandvisor do` in the tests uses")
+
+
+def pytest_configure(config):
+    PLATFORM["name"] = config.getoption("--sandbox-platform")
+
+
 def sandvisor_cmd() -> list[str]:
     return [sys.executable, "-m", "sentry"]
+
+
+def do_args(args: list[str]) -> list[str]:
+    """`do` plus ARGS, on the platform the run was asked for."""
+    if PLATFORM["name"] != "auto" and "--platform" not in args:
+        args = ["--platform", PLATFORM["name"], *args]
+    return ["do", *args]
 
 
 @dataclass
@@ -29,7 +49,7 @@ class Result:
 def run_do(args: list[str], *, timeout: float = 60, input: str | None = None,
            cwd: str | None = None, env: dict | None = None) -> Result:
     """Run `sandvisor do ARGS` and capture everything."""
-    proc = subprocess.run(sandvisor_cmd() + ["do", *args], capture_output=True, text=True,
+    proc = subprocess.run(sandvisor_cmd() + do_args(args), capture_output=True, text=True,
                           timeout=timeout, input=input, cwd=cwd or "/tmp", env=env)
     return Result(proc.returncode, proc.stdout, proc.stderr)
 

@@ -9,6 +9,7 @@ CPython's `selectors`). Each backend installs its part in the application child
 from __future__ import annotations
 
 import abc
+import select
 from dataclasses import dataclass
 
 
@@ -40,14 +41,22 @@ class Platform(abc.ABC):
     def attach(self, sock, app_pidfd: int, timeout: float) -> None:
         """In the sentry: connect to the child's trap."""
 
+    poller = None  # the select.poll of a running serve()
+
+    def watch(self, fd: int) -> None:
+        """Add a descriptor to a running serve()'s poll set (reported via loop.ready)."""
+        self.poller.register(fd, select.POLLIN)
+
     @abc.abstractmethod
     def serve(self, kernel, loop) -> None:
         """Answer syscalls until `loop.stopping()`; `loop` also gets the fds to watch."""
 
 
 def _registry() -> dict[str, type[Platform]]:
+    from sentry.platform.ptrace import PtracePlatform
     from sentry.platform.unotify import UnotifyPlatform
-    return {UnotifyPlatform.name: UnotifyPlatform}
+    # order matters: "auto" picks the first usable one
+    return {UnotifyPlatform.name: UnotifyPlatform, PtracePlatform.name: PtracePlatform}
 
 
 def probe_all() -> list[Probe]:

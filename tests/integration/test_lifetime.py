@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.conftest import run_do, sandvisor_cmd
+from tests.conftest import do_args, run_do, sandvisor_cmd
 
 
 def _descendants(pid: int) -> set[int]:
@@ -39,7 +39,7 @@ def _alive(pids) -> set[int]:
 
 
 def _start(args):
-    return subprocess.Popen(sandvisor_cmd() + ["do", *args], stdin=subprocess.PIPE,
+    return subprocess.Popen(sandvisor_cmd() + do_args(args), stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/tmp")
 
 
