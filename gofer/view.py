@@ -97,6 +97,8 @@ class ViewBuilder:
                 os.close(target)
             for path in ("proc", "sys"):
                 os.close(self._ensure(root_fd, path, directory=True))
+            for path in self.cfg.hidden:
+                self._mask(root_fd, path)
         finally:
             os.close(root_fd)
         if self.cfg.readonly_root:
@@ -117,6 +119,10 @@ class ViewBuilder:
 
     def _mount_root(self, new_root: str) -> None:
         mode = self.cfg.overlay
+        if mode == "empty":
+            # profiles with a `readable` list: nothing but what they bind in
+            ffi.mount("sandvisor-root", new_root, "tmpfs", ffi.MS_NOSUID, "mode=755")
+            return
         if mode in ("none", "bind"):
             # none: the root read-only; bind: the root itself, writable (OCI bundles)
             ffi.mount(_fdpath(self.root_src), new_root, None, ffi.MS_BIND)
@@ -174,6 +180,22 @@ class ViewBuilder:
         finally:
             os.close(dev)
 
+    def _mask(self, root_fd: int, path: str) -> None:
+        """Cover a hidden path (the VFS already answers ENOENT for it; this keeps the
+        kernel's own lookups, e.g. for execve, from reaching it either)."""
+        try:
+            target = ffi.openat2(root_fd, path, os.O_PATH | os.O_CLOEXEC, 0, ffi.RESOLVE_IN_ROOT)
+        except FileNotFoundError:
+            return
+        try:
+            if os.path.isdir(_fdpath(target)):
+                ffi.mount("hidden", _fdpath(target), "tmpfs", ffi.MS_RDONLY | ffi.MS_NOSUID,
+                          "mode=000,size=4k")
+            elif "null" in self.dev_src:
+                ffi.mount(_fdpath(self.dev_src["null"]), _fdpath(target), None, ffi.MS_BIND)
+        finally:
+            os.close(target)
+
     def _bind_tty(self, pts: int) -> None:
         """The caller's own pty node, alone, under the same name: ttyname() and
         /dev/tty work inside, and no other host terminal is reachable."""
@@ -190,7 +212,14 @@ class ViewBuilder:
         is_dir = os.path.isdir(_fdpath(src))
         target = self._ensure(root_fd, vol.target, directory=is_dir)
         try:
-            ffi.mount(_fdpath(src), _fdpath(target), None, ffi.MS_BIND | ffi.MS_REC)
+            if vol.overlay and is_dir:
+                layer = os.path.join(STAGING, f"vol-{src}")
+                for sub in ("", "/upper", "/work"):
+                    os.mkdir(layer + sub)
+                ffi.mount("overlay", _fdpath(target), "overlay", 0,
+                          f"lowerdir={_fdpath(src)},upperdir={layer}/upper,workdir={layer}/work")
+            else:
+                ffi.mount(_fdpath(src), _fdpath(target), None, ffi.MS_BIND | ffi.MS_REC)
         finally:
             os.close(target)
         if vol.readonly:

@@ -30,6 +30,7 @@ class Volume:
     source: str      # host path
     target: str      # absolute path inside the sandbox
     readonly: bool = False
+    overlay: bool = False   # the host's content, writable in memory (profiles)
 
 
 @dataclass
@@ -46,6 +47,8 @@ class SandboxConfig:
     disk_bytes: int | None = None
     result_json: str | None = None     # write the outcome (status, limit hit, usage) here
     audit_log: str | None = None       # JSON lines, one per trapped syscall, and a summary
+    hidden: list[str] = field(default_factory=list)   # paths absent inside (profiles)
+    deny_syscalls: frozenset[str] = frozenset()        # denied with EPERM (profiles)
     volumes: list[Volume] = field(default_factory=list)
     tmpfs: list[str] = field(default_factory=list)
     network: str = "none"              # none | host
@@ -77,7 +80,8 @@ class SandboxConfig:
             raise ConfigError(f"--root {self.root!r}: give an absolute path")
         if not os.path.isdir(self.root):
             raise ConfigError(f"--root {self.root}: no such directory")
-        if self.overlay not in ("none", "memory", "bind") and not self.overlay.startswith("dir="):
+        if self.overlay not in ("none", "memory", "bind", "empty") \
+                and not self.overlay.startswith("dir="):
             raise ConfigError(f"--overlay {self.overlay!r}: use none, memory or dir=PATH")
         if self.overlay.startswith("dir="):
             where = self.overlay[4:]

@@ -70,9 +70,10 @@ class _Logger:
 class Supervisor:
     """Starts one sandbox and serves it until its application ends."""
 
-    def __init__(self, cfg: SandboxConfig):
+    def __init__(self, cfg: SandboxConfig, tracers=()):
         cfg.check()
         self.cfg = cfg
+        self.tracers = list(tracers)   # more kernel.trace hooks (learn mode, profile guard)
         try:
             self.platform = choose(cfg.platform)
         except PlatformUnavailable as exc:
@@ -193,7 +194,7 @@ class Supervisor:
         trap_parent, trap_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.status_r, status_w = os.pipe2(os.O_CLOEXEC)
         mntns = os.open(f"/proc/{self.gofer_pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
-        bpf = compile_filter(self.platform.trap, trap_host=self.cfg.strace)
+        bpf = compile_filter(self.platform.trap, self.cfg.strace, self.cfg.deny_syscalls)
         own_pidns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         gate_r = -1
         if self.cfg.gated:
@@ -247,17 +248,19 @@ class Supervisor:
             if root_fd < 0:
                 raise SandboxError(f"the gofer did not donate the sandbox root ({resp})")
             client = DirectClient(client, root_fd)
-        kernel = Kernel(client, VFS(client))
+        kernel = Kernel(client, VFS(client, hidden=self.cfg.hidden))
         self.kernel = kernel
         kernel.trap_host = self.cfg.strace
         kernel.log_error = self.debug
+        hooks = self.tracers[:]
         if self.cfg.strace:
             from sentry.strace import Strace
-            kernel.trace = Strace(self.cfg.strace_log)
+            hooks.append(Strace(self.cfg.strace_log))
         if self.cfg.audit_log:
             from sentry.strace import Audit
             self.audit = Audit(self.cfg.audit_log)
-            kernel.trace = _both(kernel.trace, self.audit) if kernel.trace else self.audit
+            hooks.append(self.audit)
+        kernel.trace = _chain(hooks)
         self.sigfd = _SignalFd(_FORWARDED)
         return kernel
 
@@ -471,15 +474,20 @@ def _overlay_full(kernel) -> bool:
     return st.f_bavail * st.f_frsize < max(st.f_blocks * st.f_frsize // 100, 64 * 1024)
 
 
-def _both(first, second):
+def _chain(hooks):
+    if not hooks:
+        return None
+    if len(hooks) == 1:
+        return hooks[0]
+
     def trace(*args):
-        first(*args)
-        second(*args)
+        for hook in hooks:
+            hook(*args)
     return trace
 
 
-def run_sandbox(cfg: SandboxConfig) -> Outcome:
-    supervisor = Supervisor(cfg)
+def run_sandbox(cfg: SandboxConfig, tracers=()) -> Outcome:
+    supervisor = Supervisor(cfg, tracers)
     outcome = supervisor.run()
     if supervisor.usage is not None:
         u = supervisor.usage

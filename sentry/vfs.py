@@ -49,9 +49,12 @@ Builder = Callable[[tuple[bytes, ...], bool, bool], "p.Message | Error"]
 
 
 class VFS:
-    def __init__(self, gofer, proc: tuple[bytes, ...] = (b"proc",)):
+    def __init__(self, gofer, proc: tuple[bytes, ...] = (b"proc",),
+                 hidden: list[str] | tuple = ()):
         self.gofer = gofer
         self.proc = proc
+        # paths a profile hides: absent, whatever the view holds there
+        self.hidden = [tuple(c.encode() for c in h.split("/") if c) for h in hidden]
 
     # -- where a lookup starts ------------------------------------------------
     def start(self, task, dirfd: int, path: bytes,
@@ -149,8 +152,13 @@ class VFS:
                           tuple(comps))
 
     def _call(self, req: p.Message, comps: tuple[bytes, ...]) -> Found:
+        if self.hidden and self._is_hidden(comps):
+            return Found(p.RError(errno.ENOENT), -1, comps)
         resp, fd = self.gofer.call(req)
         return Found(resp, fd, comps)
+
+    def _is_hidden(self, comps: tuple[bytes, ...]) -> bool:
+        return any(comps[:len(h)] == h for h in self.hidden)
 
     def _splice(self, found: Found, comps: list[bytes], pending: list[bytes],
                 root: tuple[bytes, ...], links: int) -> list[bytes] | Error:

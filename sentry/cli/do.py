@@ -7,7 +7,9 @@ import sys
 
 import click
 
+from sentry import profile
 from sentry.cgroups import Limits
+from sentry.learn import Guard, Learner
 from sentry.config import ConfigError, SandboxConfig, parse_size, parse_user, parse_volume
 
 EXIT_SANDBOX_ERROR = 125
@@ -51,13 +53,17 @@ def _fail(message: str) -> None:
 @click.option("--disk", default=None, metavar="SIZE", help="Size of the memory overlay.")
 @click.option("--audit-log", default=None, metavar="FILE",
               help="JSON lines: every trapped syscall and its result, then a summary.")
+@click.option("--profile", "profile_path", default=None, metavar="FILE|default",
+              help="A TOML policy profile (see docs/PROFILES.md); `default` is deny-by-default.")
+@click.option("--learn", default=None, metavar="FILE",
+              help="Record what the command uses and write the smallest profile for it.")
 @click.option("--result-json", default=None, metavar="FILE",
               help="Write the outcome (status, limit reached, usage) as JSON.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platform, file_access,
        strace,
        strace_log, debug_log, timeout, memory, pids_limit, cpu_seconds, disk, audit_log,
-       result_json, command):
+       profile_path, learn, result_json, command):
     """Run COMMAND in a sandbox: by default the host's root, read-only with a writable
     overlay in memory that is discarded at exit, the caller's cwd and environment, and
     no network."""
@@ -81,6 +87,21 @@ def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platfor
                           pids=pids_limit),
             cpu_seconds=cpu_seconds, disk_bytes=parse_size(disk, "--disk") if disk else None,
             result_json=result_json, audit_log=audit_log)
+        tracers = []
+        if profile_path and learn:
+            raise ConfigError("--profile and --learn: choose one")
+        if profile_path:
+            data = profile.load(profile_path)
+            cfg = profile.apply(data, cfg, dict(os.environ))
+            fs = data.get("filesystem", {})
+            guard = Guard(list(fs.get("readable") or ["/"]) + list(fs.get("tmpfs", []))
+                          + list(fs.get("overlay", []))
+                          + list(fs.get("writable", [])) + [v.target for v in cfg.volumes],
+                          list(fs.get("hidden", [])))
+            tracers.append(guard)
+        if learn:
+            learner = Learner()
+            tracers.append(learner)
         cfg.check()
     except ConfigError as exc:
         _fail(str(exc))
@@ -88,10 +109,16 @@ def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platfor
         _fail("sandvisor do needs root for now (namespaces and mounts); run it with sudo")
     from sentry.runner import SandboxError, report, run_sandbox
     try:
-        outcome = run_sandbox(cfg)
+        outcome = run_sandbox(cfg, tracers)
     except (SandboxError, ConfigError) as exc:
         _fail(str(exc))
     report(outcome)
+    if profile_path:
+        guard.report()
+    if learn:
+        with open(learn, "w") as f:
+            f.write(f"# learned from: {' '.join(command)}\n" + profile.dump(learner.profile(cfg.cwd or "/")))
+        click.echo(f"sandvisor: wrote the learned profile to {learn}", err=True)
     sys.exit(outcome.status)
 
 

@@ -168,7 +168,7 @@ class ContainerSentry(Supervisor):
         cfg.terminal = bool(process.get("terminal"))
         if len(stdio) != 3:
             raise ValueError("exec needs the three stdio descriptors")
-        bpf = compile_filter(self.platform.trap, trap_host=self.cfg.strace)
+        bpf = compile_filter(self.platform.trap, self.cfg.strace, self.cfg.deny_syscalls)
         trap_parent, trap_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid_r, pid_w = os.pipe2(os.O_CLOEXEC)
         ns_fds = [os.open(f"/proc/{self.init_pid}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC)

@@ -28,18 +28,20 @@ SECCOMP_RET_ALLOW = 0x7FFF0000
 SECCOMP_RET_ACTION_FULL = 0xFFFF0000
 SECCOMP_RET_DATA = 0x0000FFFF
 
-_cache: dict[tuple[str, bool], bytes] = {}
+_cache: dict[tuple, bytes] = {}
 # The one sendmsg that hands the listener over must not be trapped itself (nobody
 # could answer it yet). Only relevant with trap_host, where sendmsg is trapped for
 # --strace's sake alone: it is a host syscall either way.
 HANDOVER_SENDMSG_FLAGS = 0x4040  # MSG_NOSIGNAL | MSG_DONTWAIT
 
 
-def compile_filter(trap: str = "notify", trap_host: bool = False) -> bytes:
+def compile_filter(trap: str = "notify", trap_host: bool = False,
+                   deny: frozenset[str] = frozenset()) -> bytes:
     """BPF for the table. `trap` is how emulated syscalls reach the sentry: "notify"
     (user notification) or "trace" (ptrace). With `trap_host`, host syscalls are
-    trapped too (for --strace), and the sentry lets them run unchanged."""
-    key = (trap, trap_host)
+    trapped too (for --strace), and the sentry lets them run unchanged. Syscalls named
+    in `deny` (a profile's) fail with EPERM whatever their disposition."""
+    key = (trap, trap_host, deny)
     if key in _cache:
         return _cache[key]
     trap_action = seccomp.NOTIFY if trap == "notify" else seccomp.TRACE(0)
@@ -48,7 +50,9 @@ def compile_filter(trap: str = "notify", trap_host: bool = False) -> bytes:
     f.set_attr(seccomp.Attr.CTL_NNP, 0)  # the launcher sets no_new_privs itself
     f.set_attr(seccomp.Attr.CTL_OPTIMIZE, 2)  # binary tree: O(log n) per host syscall
     for entry in TABLE.values():
-        if entry.disposition is Disposition.HOST:
+        if entry.name in deny:
+            f.add_rule(seccomp.ERRNO(errno.EPERM), entry.nr)
+        elif entry.disposition is Disposition.HOST:
             action = trap_action if trap_host else seccomp.ALLOW
             if entry.deny_if_flags:
                 _add_flag_checked(f, entry, action)
