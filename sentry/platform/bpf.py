@@ -15,7 +15,7 @@ import struct
 
 import pyseccomp as seccomp
 
-from syscalls.table import TABLE, Disposition
+from syscalls.table import ALLOW, TABLE, Disposition
 
 SECCOMP_RET_KILL_PROCESS = 0x80000000
 SECCOMP_RET_KILL_THREAD = 0x00000000
@@ -54,8 +54,8 @@ def compile_filter(trap: str = "notify", trap_host: bool = False,
             f.add_rule(seccomp.ERRNO(errno.EPERM), entry.nr)
         elif entry.disposition is Disposition.HOST:
             action = trap_action if trap_host else seccomp.ALLOW
-            if entry.deny_if_flags:
-                _add_flag_checked(f, entry, action)
+            if entry.arg_rules:
+                _add_arg_rules(f, entry, action)
             elif trap_host and entry.name == "sendmsg":
                 f.add_rule(seccomp.ALLOW, entry.nr,
                            seccomp.Arg(2, seccomp.EQ, HANDOVER_SENDMSG_FLAGS))
@@ -78,16 +78,14 @@ def compile_filter(trap: str = "notify", trap_host: bool = False,
     return prog
 
 
-def _add_flag_checked(f: seccomp.SyscallFilter, entry, action: int) -> None:
-    """Allow when none of the masked bits are set; fail with errno if any is."""
-    for (arg, mask), err in entry.deny_if_flags:
-        f.add_rule(action, entry.nr, seccomp.Arg(arg, seccomp.MASKED_EQ, mask, 0))
-        bit = 1
-        while bit <= mask:
-            if mask & bit:
-                f.add_rule(seccomp.ERRNO(err), entry.nr,
-                           seccomp.Arg(arg, seccomp.MASKED_EQ, bit, bit))
-            bit <<= 1
+_OPS = {"eq": seccomp.EQ, "ne": seccomp.NE, "masked_eq": seccomp.MASKED_EQ}
+
+
+def _add_arg_rules(f: seccomp.SyscallFilter, entry, allow_action: int) -> None:
+    for action, conds in entry.arg_rules:
+        args = [seccomp.Arg(i, _OPS[op], mask, value) if op == "masked_eq"
+                else seccomp.Arg(i, _OPS[op], value) for i, op, value, mask in conds]
+        f.add_rule(allow_action if action == ALLOW else seccomp.ERRNO(action), entry.nr, *args)
 
 
 # --- a classic-BPF interpreter, to check what the kernel will do with the program ---
