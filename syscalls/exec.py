@@ -13,7 +13,6 @@ import os
 from gofer import protocol as p
 from sentry import ffi
 from sentry.events import CONTINUE, Error
-from sentry.vfs import task_creds
 from syscalls.common import AT_FDCWD, answer, close_found, read_path, sint
 
 

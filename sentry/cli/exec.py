@@ -1,7 +1,6 @@
 """`sandvisor exec [--process FILE | ID CMD...]`: a new process in a container."""
 
 import json
-import os
 import sys
 
 import click
@@ -36,13 +35,11 @@ def exec_(ctx, process_file, detach, pid_file, tty, console_socket, cwd, env, us
         else:
             if not command:
                 raise runtime.OciError("exec needs --process or a command")
-            base = runtime.state(store, container_id)
             uid, _, gid = (user or "0").partition(":")
             process = {"args": list(command), "cwd": cwd or "/", "terminal": tty,
                        "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                                *env],
                        "user": {"uid": int(uid), "gid": int(gid or uid)}}
-            del base
         if tty:
             process["terminal"] = True
         code = runtime.exec_process(store, container_id, process, detach, pid_file,

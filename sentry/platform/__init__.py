@@ -43,6 +43,17 @@ class Platform(abc.ABC):
 
     poller = None  # the select.poll of a running serve()
 
+    @staticmethod
+    def wait_for_child(sock, app_pidfd: int, timeout: float, what: str) -> None:
+        """Until the application child writes on `sock`; it dying first is an error."""
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        poller.register(app_pidfd, select.POLLIN)
+        for fd, _ in poller.poll(timeout * 1000):
+            if fd == sock.fileno():
+                return
+        raise PlatformUnavailable(f"the sandbox's init exited before {what}")
+
     def watch(self, fd: int) -> None:
         """Add a descriptor to a running serve()'s poll set (reported via loop.ready)."""
         self.poller.register(fd, select.POLLIN)

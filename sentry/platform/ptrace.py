@@ -68,7 +68,7 @@ from sentry import ffi
 from sentry.events import Continue, Error, InjectFd, Return
 from sentry.kernel import MemoryFault
 from sentry.platform import Platform, PlatformUnavailable, Probe
-from syscalls.table import HANDLERS, MAX_NR, NUMBERS
+from syscalls.table import NUMBERS
 
 try:  # python-ptrace's low-level binding: the ptrace(2) call itself
     from ptrace import PtraceError
@@ -93,7 +93,6 @@ _GROUP_STOP_SIGNALS = frozenset((signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN,
 _SYSCALL_TRAP = signal.SIGTRAP | 0x80
 _POLL_IN = select.POLLIN
 _EXITED = (os.CLD_EXITED, os.CLD_KILLED, os.CLD_DUMPED)
-_HOST_CONTINUE = Continue()
 
 _NR_SOCKETPAIR = NUMBERS["socketpair"]
 _NR_CLOSE = NUMBERS["close"]
@@ -216,15 +215,7 @@ class PtracePlatform(Platform):
 
     # -- in the sentry -----------------------------------------------------------------
     def attach(self, sock, app_pidfd: int, timeout: float) -> None:
-        poller = select.poll()
-        poller.register(sock, _POLL_IN)
-        poller.register(app_pidfd, _POLL_IN)
-        for fd, _ in poller.poll(timeout * 1000):
-            if fd == sock.fileno():
-                break
-        else:
-            raise PlatformUnavailable("the sandbox's init exited before the application "
-                                      "asked to be traced")
+        self.wait_for_child(sock, app_pidfd, timeout, "asking to be traced")
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         try:
             msg, ancdata, _flags, _addr = sock.recvmsg(1, socket.CMSG_SPACE(12))
@@ -391,15 +382,7 @@ class PtracePlatform(Platform):
             regs, ffi.SYSCALL_REGS_OFFSET)
         task = kernel.tasks.get(tid) or kernel.task(tid)
         args = (a0, a1, a2, a3, a4, a5)
-        handler = HANDLERS[nr] if nr <= MAX_NR else None
-        if handler is None:
-            result = _HOST_CONTINUE if kernel.trap_host else Error(errno.ENOSYS)
-        else:
-            try:
-                result = handler(kernel, task, args)
-            except Exception:  # noqa: BLE001 - a handler bug must not kill the sentry
-                kernel.log_error(f"handler for syscall {nr} failed:\n" + traceback.format_exc())
-                result = Error(errno.EIO)
+        result = kernel.dispatch(task, nr, args)
         cls = type(result)
         if cls is Return or cls is Error:
             value = result.value if cls is Return else -result.errno

@@ -15,13 +15,11 @@ import os
 import platform as _pyplatform
 import select
 import socket
-import traceback
 
 from sentry import ffi
 from sentry.events import Continue, Error, InjectFd, Return
 from sentry.platform import Platform, PlatformUnavailable, Probe
 from sentry.platform.bpf import HANDOVER_SENDMSG_FLAGS
-from syscalls.table import HANDLERS, MAX_NR
 
 _ZERO_NOTIF = bytes(ffi.SECCOMP_NOTIF_SIZE)
 _RESP = ffi.SECCOMP_NOTIF_RESP
@@ -84,14 +82,7 @@ class UnotifyPlatform(Platform):
     def attach(self, sock, app_pidfd: int, timeout: float) -> None:
         """Receive a listener from an application child; a sandbox may have several
         (one per `exec`), all served by the same loop."""
-        poller = select.poll()
-        poller.register(sock, _POLL_IN)
-        poller.register(app_pidfd, _POLL_IN)
-        for fd, _ in poller.poll(timeout * 1000):
-            if fd == sock.fileno():
-                break
-        else:
-            raise PlatformUnavailable("the sandbox's init exited before installing the filter")
+        self.wait_for_child(sock, app_pidfd, timeout, "installing the filter")
         msg, ancdata, _flags, _addr = sock.recvmsg(4096, socket.CMSG_SPACE(4),
                                                    socket.MSG_CMSG_CLOEXEC)
         fds = [int.from_bytes(raw[:4], "little") for lvl, kind, raw in ancdata
@@ -125,7 +116,7 @@ class UnotifyPlatform(Platform):
         id_buf = bytearray(8)
         ioctl = fcntl.ioctl
         unpack = _NOTIF.unpack
-        handlers = HANDLERS
+        dispatch = kernel.dispatch
         tasks = kernel.tasks
         trace = kernel.trace
         answer = self._answer
@@ -170,20 +161,9 @@ class UnotifyPlatform(Platform):
                 current[0] = nid
                 current[1] = fd
                 task = tasks.get(tid) or kernel.task(tid)
-                args = (a0, a1, a2, a3, a4, a5)
-                handler = handlers[nr] if 0 <= nr <= MAX_NR else None
-                if handler is None:
-                    result = _HOST_CONTINUE if kernel.trap_host else Error(errno.ENOSYS)
-                else:
-                    try:
-                        result = handler(kernel, task, args)
-                    except Exception:  # noqa: BLE001 - a handler bug must not kill the sentry
-                        kernel.log_error(f"handler for syscall {nr} failed:\n"
-                                         + traceback.format_exc())
-                        result = Error(errno.EIO)
-                result = answer(fd, nid, result)
+                result = answer(fd, nid, dispatch(task, nr, (a0, a1, a2, a3, a4, a5)))
                 if trace is not None:
-                    trace(task, nr, args, result)
+                    trace(task, nr, (a0, a1, a2, a3, a4, a5), result)
         self.poller = None
 
     @staticmethod
@@ -215,4 +195,3 @@ class UnotifyPlatform(Platform):
         return result
 
 
-_HOST_CONTINUE = Continue()

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import time
 
-import pytest
 
 from tests.conftest import do_args, run_do, sandvisor_cmd
 
