@@ -65,7 +65,7 @@ import threading
 import traceback
 
 from sentry import ffi
-from sentry.events import Continue, Error, InjectFd, Return
+from sentry.events import Error, InjectFd, Return
 from sentry.kernel import MemoryFault
 from sentry.platform import Platform, PlatformUnavailable, Probe
 from syscalls.table import NUMBERS

@@ -17,7 +17,7 @@ import select
 import socket
 
 from sentry import ffi
-from sentry.events import Continue, Error, InjectFd, Return
+from sentry.events import Error, InjectFd, Return
 from sentry.platform import Platform, PlatformUnavailable, Probe
 from sentry.platform.bpf import HANDOVER_SENDMSG_FLAGS
 
