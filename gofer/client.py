@@ -77,6 +77,9 @@ def _close_all(fds) -> None:
             pass
 
 
+_CREATING = (p.WalkOpen, p.Mkdir, p.Mknod, p.Symlink)
+
+
 class DirectClient:
     """--file-access direct (gVisor's directfs): the same request handlers, run in the
     sentry on the root descriptor the gofer donated, without the cross-process hop.
@@ -105,8 +108,12 @@ class DirectClient:
         if isinstance(msg, (p.ShowCgroups, p.DonateRoot)):
             return self.remote.call(msg)
         self.requests += 1
+        creating = isinstance(msg, _CREATING)
+        old_umask = os.umask(0) if creating else 0  # modes come with the caller's umask
         try:
             return self.local.dispatch(msg)
         finally:
+            if creating:
+                os.umask(old_umask)
             if msg.creds != self._ROOT:
                 self.local._become(self._ROOT)  # the sentry's own files are root's

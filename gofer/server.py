@@ -61,6 +61,7 @@ class Gofer:
 
     # -- loop -------------------------------------------------------------
     def serve(self) -> None:
+        os.umask(0)  # modes arrive with the caller's umask applied already
         while True:
             try:
                 data, ancdata, _flags, _addr = self.sock.recvmsg(_MAX_REQUEST, 0)
@@ -103,6 +104,8 @@ class Gofer:
             return p.RSymlink(getattr(link, "which", 0), link.index, link.target), -1
         except OSError as exc:
             return p.RError(exc.errno or errno.EIO), -1
+        except (ValueError, OverflowError):
+            return p.RError(errno.EINVAL), -1  # an argument no syscall could take
         if isinstance(resp, int):
             return _RFD, resp
         return resp, -1

@@ -54,6 +54,7 @@ def run_init(cfg: SandboxConfig, parent: int, mntns_fd: int, trap_sock: socket.s
         os.close(mntns_fd)
         os.chdir("/")
         ffi.mount("proc", "/proc", "proc", ffi.MS_NOSUID | ffi.MS_NODEV | ffi.MS_NOEXEC)
+        _protect_proc()
         try:
             ffi.mount("sysfs", "/sys", "sysfs",
                       ffi.MS_NOSUID | ffi.MS_NODEV | ffi.MS_NOEXEC | ffi.MS_RDONLY)
@@ -76,6 +77,11 @@ def run_init(cfg: SandboxConfig, parent: int, mntns_fd: int, trap_sock: socket.s
     if pid == 0:
         _exec_app(cfg, trap_sock, status_fd, platform, bpf, gate_fd)
     trap_sock.close()
+    # init runs unfiltered: the application (same uid) must not be able to ptrace it or
+    # write its memory through /proc/1/mem, and it needs no privilege to reap
+    ffi.prctl(ffi.PR_SET_DUMPABLE, 0)
+    ffi.drop_bounding_except(0)
+    ffi.capset(0, 0, 0)
     app_status = None
     while True:
         try:
@@ -161,6 +167,28 @@ def _new_terminal() -> int:
         os.dup2(slave, target)
     os.close(slave)
     return master
+
+
+# Host-global kernel state reachable through procfs: read-only or covered, as container
+# runtimes do (a uid-0 application could otherwise write kernel.core_pattern).
+READONLY_PROC = ("sys", "sysrq-trigger", "irq", "bus", "fs")
+MASKED_PROC = ("kcore", "keys", "timer_list", "sched_debug", "scsi", "acpi", "latency_stats",
+               "kallsyms", "kmsg", "config.gz")
+
+
+def _protect_proc() -> None:
+    for name in READONLY_PROC:
+        path = f"/proc/{name}"
+        if os.path.lexists(path):
+            ffi.mount(path, path, None, ffi.MS_BIND | ffi.MS_REC)
+            ffi.mount(None, path, None, ffi.MS_BIND | ffi.MS_REMOUNT | ffi.MS_RDONLY
+                      | ffi.MS_NOSUID | ffi.MS_NODEV | ffi.MS_NOEXEC)
+    for name in MASKED_PROC:
+        path = f"/proc/{name}"
+        if os.path.isdir(path):
+            ffi.mount("masked", path, "tmpfs", ffi.MS_RDONLY, "size=0")
+        elif os.path.exists(path):
+            ffi.mount("/dev/null", path, None, ffi.MS_BIND)
 
 
 def _loopback_up() -> None:

@@ -20,9 +20,15 @@ from sentry.events import CONTINUE, Error
 _PAGE = 4096
 
 
+_TABLE: tuple = ()
+
+
 def _handlers():
-    from syscalls.table import HANDLERS, MAX_NR  # the table imports the handlers, which import us
-    return HANDLERS, MAX_NR
+    global _TABLE
+    if not _TABLE:  # imported late: the table imports the handlers, which import us
+        from syscalls.table import HANDLERS, MAX_NR
+        _TABLE = (HANDLERS, MAX_NR)
+    return _TABLE
 
 
 class MemoryFault(Exception):

@@ -193,7 +193,10 @@ class Supervisor:
         from sentry.init import run_init
         trap_parent, trap_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.status_r, status_w = os.pipe2(os.O_CLOEXEC)
-        mntns = os.open(f"/proc/{self.gofer_pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            mntns = os.open(f"/proc/{self.gofer_pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            raise SandboxError("the gofer exited during start-up") from None
         bpf = compile_filter(self.platform.trap, self.cfg.strace, self.cfg.deny_syscalls)
         own_pidns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         gate_r = -1
@@ -273,11 +276,11 @@ class Supervisor:
         return self.finished
 
     def poll_timeout_ms(self) -> int:
+        if self.deadline is None and self.gofer_dead_at is None:
+            return -1  # the common case, asked once per event: keep it cheap
         now = time.monotonic()
         ends = [t for t in (self.deadline,
                             self.gofer_dead_at and self.gofer_dead_at + GOFER_GRACE) if t]
-        if not ends:
-            return -1
         left = min(ends) - now
         if left <= 0:
             self._expire(now)

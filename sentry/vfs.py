@@ -84,15 +84,17 @@ class VFS:
 
     # -- the resolution loop -------------------------------------------------
     def resolve(self, task, dirfd: int, path: bytes, follow: bool, build: Builder,
-                root: tuple[bytes, ...] = ()) -> Found | Error:
+                root: tuple[bytes, ...] = (), beneath: bool = False) -> Found | Error:
+        """`root` confines the walk (RESOLVE_IN_ROOT); with `beneath`, leaving it is
+        EXDEV instead (RESOLVE_BENEATH)."""
         begun = self.start(task, dirfd, path, root)
         if isinstance(begun, Error):
             return begun
         stack, pending = begun
-        return self.run(task, stack, pending, follow, build, root)
+        return self.run(task, stack, pending, follow, build, root, beneath)
 
     def run(self, task, stack: list[bytes], pending: list[bytes], follow: bool,
-            build: Builder, root: tuple[bytes, ...] = ()) -> Found | Error:
+            build: Builder, root: tuple[bytes, ...] = (), beneath: bool = False) -> Found | Error:
         trailing = bool(pending) and pending[-1] == b"" and len(pending) > 1
         pending = [c for c in pending if c]
         pending.reverse()  # a stack: the next name is pending[-1]
@@ -125,6 +127,8 @@ class VFS:
                 dot = pending.pop()
                 if dot == b".." and len(stack) > len(root):
                     stack = stack[:-1]
+                elif dot == b".." and beneath:
+                    return Error(errno.EXDEV)
                 last_is_name = False
                 continue
             comps = self._subst(task, tuple(stack + names), follow or trailing)
@@ -134,6 +138,8 @@ class VFS:
                 return req
             found = self._call(req, comps)
             if isinstance(found.resp, p.RSymlink):
+                if beneath and found.resp.target[:1] == b"/":
+                    return Error(errno.EXDEV)
                 if not pending and found.resp.index == len(comps) - 1:
                     host = self._host_object(task, comps, found.resp.target)
                     if host is not None:
@@ -202,6 +208,16 @@ class VFS:
             return task.tgid
         if ns_tid == task.ns_tid:
             return task.tid
+        return None
+
+    def proc_self_link(self, task, comps: tuple[bytes, ...]) -> bytes | None:
+        """What /proc/self and /proc/thread-self read as for the caller, inside."""
+        n = len(self.proc)
+        if len(comps) == n + 1 and comps[:n] == self.proc:
+            if comps[n] == b"self":
+                return str(task.ns_tgid).encode()
+            if comps[n] == b"thread-self":
+                return f"{task.ns_tgid}/task/{task.ns_tid}".encode()
         return None
 
     def _subst(self, task, comps: tuple[bytes, ...], follow_last: bool) -> tuple[bytes, ...]:

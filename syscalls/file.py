@@ -27,8 +27,9 @@ def do_open(kernel, task, dirfd: int, path_addr: int, flags: int, mode: int,
     if isinstance(path, Error):
         return path
     creating = bool(flags & os.O_CREAT) or (flags & O_TMPFILE_BITS) == O_TMPFILE_BITS
-    if creating:
-        mode = mode & 0o7777 & ~task.creds().umask
+    # the kernel reads only the permission bits, and only when creating: without
+    # O_CREAT the register holds whatever the caller left there
+    mode = mode & 0o7777 & ~task.creds().umask if creating else 0
     follow = not (flags & os.O_NOFOLLOW or (flags & os.O_CREAT and flags & os.O_EXCL))
     cloexec = bool(flags & os.O_CLOEXEC)
     gofer_flags = flags & ~os.O_CLOEXEC
@@ -52,18 +53,21 @@ def do_open(kernel, task, dirfd: int, path_addr: int, flags: int, mode: int,
         root = tuple(base)
         if resolve & ffi.RESOLVE_BENEATH and path[:1] == b"/":
             return Error(errno.EXDEV)
-    found = kernel.vfs.resolve(task, dirfd, path, follow, build, root)
+    found = kernel.vfs.resolve(task, dirfd, path, follow, build, root,
+                               beneath=bool(resolve & ffi.RESOLVE_BENEATH))
     if isinstance(found, HostObject):
         try:
             return InjectFd(os.open(found.path, (flags & ~_CREATE_BITS) | os.O_CLOEXEC), cloexec)
         except OSError as exc:
             return Error(exc.errno)
     if isinstance(found, Found) and isinstance(found.resp, p.RFd) and (
-            found.comps == _DEV_TTY or flags & os.O_PATH):
-        # /dev/tty means the caller's controlling terminal, which only the caller's own
-        # open can find; and seccomp's ADDFD cannot install an O_PATH descriptor (the
-        # kernel's fget refuses them: EBADF). Both are opened by the kernel, by the
-        # path just checked, in the sandbox's own mount namespace.
+            found.comps == _DEV_TTY or flags & os.O_PATH
+            or found.comps[:len(kernel.vfs.proc)] == kernel.vfs.proc):
+        # Opened by the kernel, by the path just checked, in the sandbox's own mount
+        # namespace: /dev/tty (only the caller's own open finds its terminal), O_PATH
+        # (seccomp's ADDFD refuses O_PATH descriptors: EBADF), and everything in /proc,
+        # whose permissions depend on who opens (ptrace access to /proc/PID/mem, fd
+        # links): opened by the privileged gofer or sentry they would not apply.
         close_found(found)
         return CONTINUE
     return answer(found, cloexec)

@@ -178,14 +178,26 @@ def renameat2(kernel, task, args):
 def do_link(kernel, task, olddir, old_addr, newdir, new_addr, flags):
     if flags & ~(ffi.AT_SYMLINK_FOLLOW | ffi.AT_EMPTY_PATH):
         return Error(errno.EINVAL)
-    if flags & (ffi.AT_SYMLINK_FOLLOW | ffi.AT_EMPTY_PATH):
+    if flags & ffi.AT_EMPTY_PATH:
         return Error(errno.EOPNOTSUPP)  # not emulated yet: refuse rather than ignore
     creds = task_creds(task)
+    target = None
+    if flags & ffi.AT_SYMLINK_FOLLOW:
+        # link what the old path leads to: resolve it through its symlinks first
+        path = read_path(kernel, task, old_addr)
+        if isinstance(path, Error):
+            return path
+        found = kernel.vfs.resolve(task, olddir, path, True,
+                                   lambda comps, _n, _t: p.WalkOpen(creds, comps, 1, os.O_PATH, 0))
+        if isinstance(found, Error) or not isinstance(found.resp, p.RFd):
+            return answer(found)
+        close_found(found)
+        target = found.comps
 
     def make(old, new, trailing):
         if trailing:
             return Error(errno.ENOENT)
-        return p.Link(creds, old, new)
+        return p.Link(creds, target if target is not None else old, new)
 
     return _two_paths(kernel, task, olddir, old_addr, newdir, new_addr, make)
 

@@ -49,7 +49,8 @@ def do_stat(kernel, task, dirfd: int, path_addr: int, buf_addr: int, flags: int)
     follow = not flags & ffi.AT_SYMLINK_NOFOLLOW
     creds = task_creds(task)
     found = kernel.vfs.resolve(task, dirfd, path, follow,
-                               lambda comps, _n, _t: p.Stat(creds, comps, int(follow)))
+                               lambda comps, _n, trailing: p.Stat(creds, comps,
+                                                                  int(follow or trailing)))
     if isinstance(found, HostObject):
         try:
             ffi.stat_raw(found.path, _buf)
@@ -98,7 +99,8 @@ def statx(kernel, task, args):
     creds = task_creds(task)
     found = kernel.vfs.resolve(
         task, dirfd, path, follow,
-        lambda comps, _n, _t: p.Statx(creds, comps, int(follow), flags & 0x6000, mask))
+        lambda comps, _n, trailing: p.Statx(creds, comps, int(follow or trailing),
+                                            flags & 0x6000, mask))
     if isinstance(found, Error):
         return found
     if not isinstance(found.resp, p.RData):
@@ -149,9 +151,15 @@ def do_readlink(kernel, task, dirfd: int, path_addr: int, buf_addr: int, size: i
     def build(comps, is_name, _trailing):
         if not comps:
             return Error(errno.EINVAL)
+        own = kernel.vfs.proc_self_link(task, comps)
+        if own is not None:
+            return Return(len(own)) if write_out(task, buf_addr, own[:size]) is None \
+                else Error(errno.EFAULT)
         return p.Readlink(creds, comps)
 
     found = kernel.vfs.resolve(task, dirfd, path, False, build)
+    if isinstance(found, Return):
+        return Return(min(found.value, size))
     if isinstance(found, Error):
         return found
     if not isinstance(found.resp, p.RData):

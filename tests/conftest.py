@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,18 +86,58 @@ def busybox_root(tmp_path_factory) -> Path:
 PROGS = Path(__file__).resolve().parent / "integration" / "progs"
 
 
-@pytest.fixture(scope="session")
-def static_progs(tmp_path_factory) -> dict[str, Path]:
-    """The C test programs in tests/integration/progs, built static (they also run in
-    the busybox root, which has no libc)."""
-    out = tmp_path_factory.mktemp("progs")
+def build_static(sources: Path, out: Path) -> dict[str, Path]:
+    """Every C program in `sources`, built static (they also run in the busybox root,
+    which has no libc)."""
     built = {}
-    for src in sorted(PROGS.glob("*.c")):
+    for src in sorted(sources.glob("*.c")):
         exe = out / src.stem
         subprocess.run(["gcc", "-O1", "-static", "-pthread", "-o", str(exe), str(src)],
                        check=True, capture_output=True)
         built[src.stem] = exe
     return built
+
+
+@pytest.fixture(scope="session")
+def static_progs(tmp_path_factory) -> dict[str, Path]:
+    return build_static(PROGS, tmp_path_factory.mktemp("progs"))
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, from the kernel's children lists."""
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                kids = [int(k) for k in f.read().split()]
+        except OSError:
+            continue
+        found.update(kids)
+        todo.extend(kids)
+    return found
+
+
+def alive(pids) -> set[int]:
+    """Those of `pids` that still run (zombies do not count)."""
+    out = set()
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                if f.read().split(") ", 1)[1][0] != "Z":
+                    out.add(p)
+        except OSError:
+            pass
+    return out
+
+
+def wait_for(pred, timeout: float = 10.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 @pytest.fixture(scope="session")

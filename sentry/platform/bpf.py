@@ -55,7 +55,7 @@ def compile_filter(trap: str = "notify", trap_host: bool = False,
         elif entry.disposition is Disposition.HOST:
             action = trap_action if trap_host else seccomp.ALLOW
             if entry.arg_rules:
-                _add_arg_rules(f, entry, action)
+                _add_arg_rules(f, entry, action, action)
             elif trap_host and entry.name == "sendmsg":
                 f.add_rule(seccomp.ALLOW, entry.nr,
                            seccomp.Arg(2, seccomp.EQ, HANDOVER_SENDMSG_FLAGS))
@@ -63,7 +63,10 @@ def compile_filter(trap: str = "notify", trap_host: bool = False,
             else:
                 f.add_rule(action, entry.nr)
         elif entry.disposition is Disposition.EMULATE:
-            f.add_rule(trap_action, entry.nr)
+            if entry.arg_rules and not trap_host:
+                _add_arg_rules(f, entry, seccomp.ALLOW, trap_action)
+            else:
+                f.add_rule(trap_action, entry.nr)
         elif entry.errno != errno.ENOSYS:  # ENOSYS is the default action already
             f.add_rule(seccomp.ERRNO(entry.errno), entry.nr)
     fd = os.memfd_create("sandvisor-bpf", os.MFD_CLOEXEC)
@@ -81,22 +84,32 @@ def compile_filter(trap: str = "notify", trap_host: bool = False,
 _OPS = {"eq": seccomp.EQ, "ne": seccomp.NE, "masked_eq": seccomp.MASKED_EQ}
 
 
-def _add_arg_rules(f: seccomp.SyscallFilter, entry, allow_action: int) -> None:
+def _add_arg_rules(f: seccomp.SyscallFilter, entry, allow_action: int,
+                   trap_action: int | None = None) -> None:
     for action, conds in entry.arg_rules:
         args = [seccomp.Arg(i, _OPS[op], mask, value) if op == "masked_eq"
                 else seccomp.Arg(i, _OPS[op], value) for i, op, value, mask in conds]
-        f.add_rule(allow_action if action == ALLOW else seccomp.ERRNO(action), entry.nr, *args)
+        if action == ALLOW:
+            act = allow_action
+        elif action == "trap":
+            act = trap_action
+        else:
+            act = seccomp.ERRNO(action)
+        f.add_rule(act, entry.nr, *args)
 
 
 # --- a classic-BPF interpreter, to check what the kernel will do with the program ---
 _INSN = struct.Struct("=HBBI")
+_decoded: dict[bytes, list] = {}
 
 
 def evaluate(prog: bytes, nr: int, arch: int, args: tuple[int, ...] = (0,) * 6,
              ip: int = 0) -> int:
     """Run the filter on one seccomp_data and return the action it yields."""
     data = struct.pack("=iIQ6Q", nr, arch, ip, *(list(args) + [0] * (6 - len(args))))
-    insns = [_INSN.unpack_from(prog, i) for i in range(0, len(prog), 8)]
+    insns = _decoded.get(prog)
+    if insns is None:
+        insns = _decoded[prog] = [_INSN.unpack_from(prog, i) for i in range(0, len(prog), 8)]
     a = x = 0
     mem = [0] * 16
     pc = 0

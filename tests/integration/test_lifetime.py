@@ -8,33 +8,7 @@ import subprocess
 import time
 
 
-from tests.conftest import do_args, run_do, sandvisor_cmd
-
-
-def _descendants(pid: int) -> set[int]:
-    found, todo = set(), [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                kids = [int(k) for k in f.read().split()]
-        except OSError:
-            continue
-        found.update(kids)
-        todo.extend(kids)
-    return found
-
-
-def _alive(pids) -> set[int]:
-    out = set()
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                if f.read().split(") ", 1)[1][0] != "Z":
-                    out.add(p)
-        except OSError:
-            pass
-    return out
+from tests.conftest import alive, descendants, do_args, run_do, sandvisor_cmd, wait_for
 
 
 def _start(args):
@@ -42,22 +16,13 @@ def _start(args):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/tmp")
 
 
-def _wait_for(pred, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_sigkill_to_the_sentry_kills_the_sandbox_within_a_second():
     proc = _start(["--", "sh", "-c", "sleep 1000 & sleep 1000 & (sleep 1000; true) & wait"])
-    assert _wait_for(lambda: len(_descendants(proc.pid)) >= 5)
-    victims = _descendants(proc.pid)
+    assert wait_for(lambda: len(descendants(proc.pid)) >= 5)
+    victims = descendants(proc.pid)
     proc.kill()
     proc.wait()
-    assert _wait_for(lambda: not _alive(victims), timeout=1.0), _alive(victims)
+    assert wait_for(lambda: not alive(victims), timeout=1.0), alive(victims)
 
 
 def test_gofer_death_gives_eio_and_ends_the_sandbox():
@@ -65,15 +30,15 @@ def test_gofer_death_gives_eio_and_ends_the_sandbox():
             "if cat /etc/hostname >/dev/null; then :; else echo failed; fi; sleep 0.05; done")
     proc = _start(["--", "sh", "-c", loop])
     assert proc.stdout.readline() == "running\n"
-    gofer = next(p for p in _descendants(proc.pid)
+    gofer = next(p for p in descendants(proc.pid)
                  if open(f"/proc/{p}/comm").read().strip() == "sv-gofer")
-    victims = _descendants(proc.pid)
+    victims = descendants(proc.pid)
     os.kill(gofer, signal.SIGKILL)
     out, err = proc.communicate(timeout=10)
     assert proc.returncode == 125
     assert "gofer exited unexpectedly" in err and "EIO" in err
     assert "Input/output error" in err and "failed" in out
-    assert not _alive(victims)
+    assert not alive(victims)
 
 
 def test_timeout_ends_a_process_blocked_in_read():
@@ -117,7 +82,7 @@ def test_nothing_is_left_behind():
 
 def test_signals_sent_to_the_sentry_reach_the_application():
     proc = _start(["--", "sh", "-c", "trap 'echo got TERM; exit 7' TERM; while true; do sleep 0.1; done"])
-    assert _wait_for(lambda: len(_descendants(proc.pid)) >= 4)
+    assert wait_for(lambda: len(descendants(proc.pid)) >= 4)
     time.sleep(0.3)
     proc.send_signal(signal.SIGTERM)
     out, _err = proc.communicate(timeout=10)

@@ -83,3 +83,33 @@ def test_trace_mode_uses_ret_trace():
 ])
 def test_socket_refuses_raw_and_packet_sockets(prog, domain, kind, expected):
     assert bpf.evaluate(prog, NUMBERS["socket"], X86_64, (domain, kind, 0)) == expected
+
+
+@pytest.mark.parametrize("request_,expected", [
+    (0x5401, bpf.SECCOMP_RET_ALLOW), (0x5413, bpf.SECCOMP_RET_ALLOW),      # TCGETS, TIOCGWINSZ
+    (0x541B, bpf.SECCOMP_RET_ALLOW), (0x5410, bpf.SECCOMP_RET_ALLOW),
+    (0xC0502100, bpf.SECCOMP_RET_ALLOW), (0, bpf.SECCOMP_RET_ALLOW),
+    (0x5412, bpf.SECCOMP_RET_ERRNO | errno.EPERM),                         # TIOCSTI
+    (0x1_0000_5412, bpf.SECCOMP_RET_ERRNO | errno.EPERM),                  # upper half ignored
+    (0x541C, bpf.SECCOMP_RET_ERRNO | errno.EPERM),                         # TIOCLINUX
+])
+def test_ioctl_refuses_terminal_injection(prog, request_, expected):
+    assert bpf.evaluate(prog, NUMBERS["ioctl"], X86_64, (0, request_, 0)) == expected
+
+
+def test_ioctl_allows_every_other_request_in_a_sample(prog):
+    import random
+    rng = random.Random(7)
+    for _ in range(40):
+        req = rng.getrandbits(32)
+        if req & 0xFFFFFFFF not in (0x5412, 0x541C):
+            assert bpf.evaluate(prog, NUMBERS["ioctl"], X86_64, (0, req, 0)) == bpf.SECCOMP_RET_ALLOW
+
+
+def test_fstat_runs_on_the_host_and_path_stats_are_trapped(prog):
+    newfstatat = NUMBERS["newfstatat"]
+    assert bpf.evaluate(prog, newfstatat, X86_64, (3, 0, 0, 0x1000)) == bpf.SECCOMP_RET_ALLOW
+    assert bpf.evaluate(prog, newfstatat, X86_64, (3, 0, 0, 0x1100)) == bpf.SECCOMP_RET_ALLOW
+    assert bpf.evaluate(prog, newfstatat, X86_64, (-100 & 0xFFFFFFFF, 0, 0, 0)) == \
+        bpf.SECCOMP_RET_USER_NOTIF
+    assert bpf.evaluate(prog, newfstatat, X86_64, (3, 0, 0, 0x100)) == bpf.SECCOMP_RET_USER_NOTIF
