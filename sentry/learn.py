@@ -50,16 +50,14 @@ def _signed(v: int) -> int:
     return v - (1 << 32) if v & 0x80000000 else v
 
 
-def syscall_paths(task, name: str, args) -> list[tuple[str, bool]]:
+def syscall_paths(task, name: str, args, snap: dict) -> list[tuple[str, bool]]:
     """(absolute path, writes?) for each path the call names; [] when unreadable."""
     out = []
     for dirfd_i, path_i, writes in PATH_ARGS.get(name, []):
-        if not args[path_i]:
+        raw = snap.get(path_i)
+        if not raw:
             continue
         try:
-            raw = task.read_cstring(args[path_i])
-            if not raw:
-                continue
             base = b"/"
             if raw[:1] != b"/":
                 dirfd = AT_FDCWD if dirfd_i is None else _signed(args[dirfd_i])
@@ -124,12 +122,12 @@ class Learner:
         self.read: set[str] = set()
         self.written: set[str] = set()
 
-    def __call__(self, task, nr: int, args, result) -> None:
+    def __call__(self, task, nr: int, args, result, snap) -> None:
         name = NAMES.get(nr, "")
         if name not in PATH_ARGS:
             return
         ok = _succeeded(result) or (isinstance(result, Error) and result.errno == errno.ENOENT)
-        for path, writes in syscall_paths(task, name, args):
+        for path, writes in syscall_paths(task, name, args, snap):
             if path.startswith(_PROVIDED):
                 continue
             if writes and _succeeded(result):
@@ -175,11 +173,11 @@ class Guard:
             path == v or path.startswith(v.rstrip("/") + "/") or v.startswith(path + "/")
             for v in self.visible)
 
-    def __call__(self, task, nr: int, args, result) -> None:
+    def __call__(self, task, nr: int, args, result, snap) -> None:
         if not (isinstance(result, Error) and result.errno == errno.ENOENT):
             return
         name = NAMES.get(nr, "")
-        for path, _writes in syscall_paths(task, name, args):
+        for path, _writes in syscall_paths(task, name, args, snap):
             # only what exists on the host: the rest is absent natively too
             if not self._inside(path) and path not in self.refused and os.path.lexists(path):
                 self.refused.append(path)

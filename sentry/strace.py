@@ -25,28 +25,42 @@ class Strace:
         self.out = open(path, "a", buffering=1) if path else sys.stderr
         self.max_string = max_string
 
-    def __call__(self, task, nr: int, args, result) -> None:
+    def __call__(self, task, nr: int, args, result, snap) -> None:
         name = NAMES.get(nr, f"syscall_{nr}")
-        shown = decode_args(task, name, args, self.max_string)
+        shown = decode_args(name, args, snap, self.max_string)
         entry = TABLE.get(nr)
         disposition = entry.disposition.value if entry else "unknown"
         self.out.write(f"[{task.ns_tid:>6}] {name}({', '.join(shown)}) = "
                        f"{_result(result)} <{disposition}>\n")
 
 
-def decode_args(task, name: str, args, max_string: int = MAX_STRING) -> list[str]:
-    """The arguments as strace shows them: strings read from the caller, ints signed."""
+def snapshot(task, nr: int, args) -> dict[int, bytes | None]:
+    """The string arguments of the call, read from the caller while it waits for its
+    answer (after it, the memory may hold something else): {arg index: bytes or None}."""
+    proto = SYSCALL_PROTOTYPES.get(NAMES.get(nr, ""))
+    snap: dict[int, bytes | None] = {}
+    if proto:
+        for i, ((ctype, _name), value) in enumerate(zip(proto[1], args)):
+            if ctype in _STRING_TYPES and value:
+                try:
+                    snap[i] = task.read_cstring(value, 4096)
+                except Exception:  # noqa: BLE001 - an unreadable pointer is shown as such
+                    snap[i] = None
+    return snap
+
+
+def decode_args(name: str, args, snap: dict, max_string: int = MAX_STRING) -> list[str]:
+    """The arguments as strace shows them: strings from the snapshot, ints signed."""
     proto = SYSCALL_PROTOTYPES.get(name)
     if not proto:
         return [hex(a) for a in args[:3]]
-    return [_arg(task, ctype, value, max_string) for (ctype, _n), value in zip(proto[1], args)]
+    return [_arg(snap.get(i), ctype, value, max_string)
+            for i, ((ctype, _n), value) in enumerate(zip(proto[1], args))]
 
 
-def _arg(task, ctype: str, value: int, max_string: int) -> str:
+def _arg(text: bytes | None, ctype: str, value: int, max_string: int) -> str:
     if ctype in _STRING_TYPES and value:
-        try:
-            text = task.read_cstring(value, 4096)
-        except Exception:  # noqa: BLE001 - an unreadable pointer is shown as such
+        if text is None:
             return hex(value)
         cut = text[:max_string]
         return repr(cut.decode(errors="backslashreplace")) + ("..." if len(text) > len(cut) else "")
@@ -69,7 +83,7 @@ class Audit:
         self.counts: dict[tuple[str, str], int] = {}
         self.errors = 0
 
-    def __call__(self, task, nr: int, args, result) -> None:
+    def __call__(self, task, nr: int, args, result, snap) -> None:
         name = NAMES.get(nr, f"syscall_{nr}")
         entry = TABLE.get(nr)
         disposition = entry.disposition.value if entry else "unknown"
@@ -78,7 +92,7 @@ class Audit:
         self.counts[key] = self.counts.get(key, 0) + 1
         self.errors += isinstance(result, Error)
         self.out.write(json.dumps({"time": round(time.time(), 6), "pid": task.ns_tid,
-                                   "syscall": name, "args": decode_args(task, name, args),
+                                   "syscall": name, "args": decode_args(name, args, snap),
                                    "disposition": disposition, "result": outcome}) + "\n")
 
     def close(self, outcome=None) -> None:

@@ -67,6 +67,7 @@ import traceback
 from sentry import ffi
 from sentry.events import Error, InjectFd, Return
 from sentry.kernel import MemoryFault
+from sentry.strace import snapshot
 from sentry.platform import Platform, PlatformUnavailable, Probe
 from syscalls.table import NUMBERS
 
@@ -383,6 +384,8 @@ class PtracePlatform(Platform):
         task = kernel.tasks.get(tid) or kernel.task(tid)
         args = (a0, a1, a2, a3, a4, a5)
         result = kernel.dispatch(task, nr, args)
+        # strings are read while the caller is stopped: afterwards it may reuse them
+        snap = snapshot(task, nr, args) if kernel.trace is not None else None
         cls = type(result)
         if cls is Return or cls is Error:
             value = result.value if cls is Return else -result.errno
@@ -394,8 +397,8 @@ class PtracePlatform(Platform):
             result = self._inject_fd(task, tid, result.fd, result.cloexec)
         else:
             _ptrace(ffi.PTRACE_CONT, tid, 0, 0)
-        if kernel.trace is not None:
-            kernel.trace(task, nr, args, result)
+        if snap is not None:
+            kernel.trace(task, nr, args, result, snap)
 
     # -- running syscalls in a stopped tracee -----------------------------------------------
     def _inject_fd(self, task, tid: int, fd: int, cloexec: bool):

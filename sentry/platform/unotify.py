@@ -20,6 +20,7 @@ from sentry import ffi
 from sentry.events import Error, InjectFd, Return
 from sentry.platform import Platform, PlatformUnavailable, Probe
 from sentry.platform.bpf import HANDOVER_SENDMSG_FLAGS
+from sentry.strace import snapshot
 
 _ZERO_NOTIF = bytes(ffi.SECCOMP_NOTIF_SIZE)
 _RESP = ffi.SECCOMP_NOTIF_RESP
@@ -161,9 +162,14 @@ class UnotifyPlatform(Platform):
                 current[0] = nid
                 current[1] = fd
                 task = tasks.get(tid) or kernel.task(tid)
-                result = answer(fd, nid, dispatch(task, nr, (a0, a1, a2, a3, a4, a5)))
-                if trace is not None:
-                    trace(task, nr, (a0, a1, a2, a3, a4, a5), result)
+                args = (a0, a1, a2, a3, a4, a5)
+                result = dispatch(task, nr, args)
+                if trace is None:
+                    answer(fd, nid, result)
+                    continue
+                # strings are read before the answer: afterwards the caller may reuse them
+                snap = snapshot(task, nr, args)
+                trace(task, nr, args, answer(fd, nid, result), snap)
         self.poller = None
 
     @staticmethod
