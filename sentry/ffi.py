@@ -425,3 +425,41 @@ def move_mount_fd(tree_fd: int, target_fd: int) -> None:
 def fstatat_name_raw(dirfd: int, name: bytes, buf, flags: int) -> None:
     """struct stat of `name` in directory `dirfd` into `buf`."""
     _check(_libc.fstatat(dirfd, name, buf, flags))
+
+
+# --- the application's memory, with its page protections honoured ----------------
+class _Iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+_libc.process_vm_readv.argtypes = [ctypes.c_int, ctypes.POINTER(_Iovec), ctypes.c_ulong,
+                                   ctypes.POINTER(_Iovec), ctypes.c_ulong, ctypes.c_ulong]
+_libc.process_vm_readv.restype = ctypes.c_ssize_t
+_libc.process_vm_writev.argtypes = _libc.process_vm_readv.argtypes
+_libc.process_vm_writev.restype = ctypes.c_ssize_t
+
+
+def vm_read(pid: int, addr: int, size: int) -> bytes:
+    """Up to `size` bytes at `addr` in process `pid`, as the process itself could read
+    them (unlike /proc/PID/mem, which ignores PROT_NONE). Raises OSError (EFAULT)."""
+    buf = ctypes.create_string_buffer(size)
+    local = _Iovec(ctypes.cast(buf, ctypes.c_void_p), size)
+    remote = _Iovec(addr, size)
+    n = _libc.process_vm_readv(pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+    if n < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return buf.raw[:n]
+
+
+def vm_write(pid: int, addr: int, data: bytes) -> int:
+    """Write `data` at `addr` in process `pid`, as the process itself could (read-only
+    pages refuse it). Returns the bytes written; raises OSError (EFAULT)."""
+    buf = ctypes.create_string_buffer(data, len(data))
+    local = _Iovec(ctypes.cast(buf, ctypes.c_void_p), len(data))
+    remote = _Iovec(addr, len(data))
+    n = _libc.process_vm_writev(pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+    if n < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return n

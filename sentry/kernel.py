@@ -7,6 +7,7 @@ kernel.vfs and reach files only through kernel.gofer.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import traceback
@@ -59,34 +60,23 @@ class Task:
     tgid: int           # host tgid
     ns_tid: int         # tid inside the sandbox's pid namespace
     ns_tgid: int
-    mem_fd: int = -1
     identity: Identity | None = None
     syscalls: int = 0
 
     # -- memory -------------------------------------------------------------
-    def _mem(self) -> int:
-        if self.mem_fd < 0:
-            self.mem_fd = os.open(f"/proc/{self.tid}/mem", os.O_RDWR | os.O_CLOEXEC)
-        return self.mem_fd
-
-    def _reopen(self) -> None:
-        if self.mem_fd >= 0:
-            os.close(self.mem_fd)
-            self.mem_fd = -1
-
+    # process_vm_readv/writev rather than /proc/PID/mem: they honour the caller's page
+    # protections, so a path in PROT_NONE memory or a result aimed at read-only memory
+    # faults as it would natively (EFAULT) instead of being forced through.
     def read(self, addr: int, size: int) -> bytes:
         if size == 0:
             return b""
-        for attempt in (0, 1):
-            try:
-                data = os.pread(self._mem(), size, addr)
-            except (OSError, OverflowError):
-                data = b""
-            if len(data) == size:
-                return data
-            if attempt == 0 and not data:
-                self._reopen()  # the task may have exec'ed since the fd was opened
-        raise MemoryFault(addr)
+        try:
+            data = ffi.vm_read(self.tid, addr, size)
+        except (OSError, OverflowError, ctypes.ArgumentError):
+            data = b""
+        if len(data) != size:
+            raise MemoryFault(addr)
+        return data
 
     def read_cstring(self, addr: int, limit: int = ffi.PATH_MAX) -> bytes:
         """A NUL-terminated string, read in page-bounded chunks (a string may end
@@ -94,21 +84,19 @@ class Task:
         if addr == 0:
             raise MemoryFault(addr)
         out = b""
+        first = True
         while len(out) < limit:
+            # most paths are short: a small first read, then whole pages
             chunk = _PAGE - (addr % _PAGE)
+            if first:
+                chunk = min(chunk, 256)
+                first = False
             try:
-                data = os.pread(self._mem(), chunk, addr)
-            except (OSError, OverflowError):
+                data = ffi.vm_read(self.tid, addr, chunk)
+            except (OSError, OverflowError, ctypes.ArgumentError):
                 data = b""
             if not data:
-                if not out and self.mem_fd >= 0:
-                    self._reopen()
-                    try:
-                        data = os.pread(self._mem(), chunk, addr)
-                    except (OSError, OverflowError):
-                        data = b""
-                if not data:
-                    raise MemoryFault(addr)
+                raise MemoryFault(addr)
             nul = data.find(b"\0")
             if nul >= 0:
                 out += data[:nul]
@@ -121,8 +109,8 @@ class Task:
 
     def write(self, addr: int, data: bytes) -> None:
         try:
-            n = os.pwrite(self._mem(), data, addr)
-        except (OSError, OverflowError):
+            n = ffi.vm_write(self.tid, addr, data)
+        except (OSError, OverflowError, ctypes.ArgumentError):
             n = -1
         if n != len(data):
             raise MemoryFault(addr)
@@ -140,7 +128,7 @@ class Task:
         return self.identity
 
     def close(self) -> None:
-        self._reopen()
+        """Nothing is held per task any more; kept for the task table's forget()."""
 
 
 def read_identity(tid: int) -> Identity:

@@ -118,8 +118,6 @@ def test_paths_straddling_unmapped_memory_efault(sec_root, secret):
     assert got["open_exact"] == "ok" and got["stat_exact"] == "ok"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the sentry reads paths from PROT_NONE memory "
-                   "(through /proc/PID/mem, which forces access) where Linux gives EFAULT")
 def test_paths_in_prot_none_memory_efault(sec_root, secret):
     res = attack(sec_root, secret, "protnone")
     assert_held(res, secret)
