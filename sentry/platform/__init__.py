@@ -9,8 +9,18 @@ CPython's `selectors`). Each backend installs its part in the application child
 from __future__ import annotations
 
 import abc
+import platform as platform_module
 import select
 from dataclasses import dataclass
+
+
+def kernel_version() -> tuple[int, int]:
+    """(major, minor) of the running kernel; (0, 0) if it cannot be told."""
+    parts = platform_module.release().split(".")
+    try:
+        return int(parts[0]), int(parts[1].split("-")[0])
+    except (IndexError, ValueError):
+        return (0, 0)
 
 
 class PlatformUnavailable(Exception):

@@ -56,7 +56,6 @@ import collections
 import ctypes
 import errno
 import os
-import platform as _pyplatform
 import select
 import signal
 import socket
@@ -68,7 +67,7 @@ from sentry import ffi
 from sentry.events import Error, InjectFd, Return
 from sentry.kernel import MemoryFault
 from sentry.strace import snapshot
-from sentry.platform import Platform, PlatformUnavailable, Probe
+from sentry.platform import Platform, PlatformUnavailable, Probe, kernel_version
 from syscalls.table import NUMBERS
 
 try:  # python-ptrace's low-level binding: the ptrace(2) call itself
@@ -108,14 +107,6 @@ _MSGHDR = struct.Struct("=QI4xQQQQi4x")             # 56 bytes
 _IOVEC = struct.Struct("=QQ")
 _CMSG_SPACE = socket.CMSG_SPACE(4)                  # 24
 _CMSG_HDR = struct.Struct("=Qiii")                  # len, level, type, one int
-
-
-def _kernel_version() -> tuple[int, int]:
-    parts = _pyplatform.release().split(".")
-    try:
-        return int(parts[0]), int(parts[1].split("-")[0])
-    except (IndexError, ValueError):
-        return (0, 0)
 
 
 def _status_fields(path: str = "/proc/self/status") -> dict[str, str]:
@@ -185,7 +176,7 @@ class PtracePlatform(Platform):
     def probe(cls, scope_path: str | None = None) -> Probe:
         if _ptrace is None:
             return Probe(cls.name, False, f"python-ptrace is not importable ({_IMPORT_ERROR})")
-        version = _kernel_version()
+        version = kernel_version()
         if version < MIN_KERNEL:
             return Probe(cls.name, False, f"kernel {version[0]}.{version[1]} lacks pidfd_getfd "
                          f"(needs {MIN_KERNEL[0]}.{MIN_KERNEL[1]})")

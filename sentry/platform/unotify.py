@@ -12,13 +12,12 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import platform as _pyplatform
 import select
 import socket
 
 from sentry import ffi
 from sentry.events import Error, InjectFd, Return
-from sentry.platform import Platform, PlatformUnavailable, Probe
+from sentry.platform import Platform, PlatformUnavailable, Probe, kernel_version
 from sentry.platform.bpf import HANDOVER_SENDMSG_FLAGS
 from sentry.strace import snapshot
 
@@ -33,14 +32,6 @@ _POLL_IN = select.POLLIN
 _POLL_END = select.POLLHUP | select.POLLERR | select.POLLNVAL
 
 
-def _kernel_version() -> tuple[int, int]:
-    parts = _pyplatform.release().split(".")
-    try:
-        return int(parts[0]), int(parts[1].split("-")[0])
-    except (IndexError, ValueError):
-        return (0, 0)
-
-
 class UnotifyPlatform(Platform):
     name = "unotify"
     trap = "notify"
@@ -52,7 +43,7 @@ class UnotifyPlatform(Platform):
 
     @classmethod
     def probe(cls) -> Probe:
-        version = _kernel_version()
+        version = kernel_version()
         if version < (5, 14):
             return Probe(cls.name, False, f"kernel {version[0]}.{version[1]} lacks "
                          "SECCOMP_ADDFD_FLAG_SEND (needs 5.14)")

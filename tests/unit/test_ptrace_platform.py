@@ -156,7 +156,7 @@ def test_probe_already_traced(monkeypatch):
 
 
 def test_probe_old_kernel(monkeypatch):
-    monkeypatch.setattr(pt, "_kernel_version", lambda: (5, 4))
+    monkeypatch.setattr(pt, "kernel_version", lambda: (5, 4))
     probe = pt.PtracePlatform.probe()
     assert not probe.usable and "5.4" in probe.reason
 
