@@ -31,40 +31,50 @@ def _mode_of(raw: bytes, off: int) -> int:
                           "little")
 
 
-def do_stat(kernel, task, dirfd: int, path_addr: int, buf_addr: int, flags: int):
-    if flags & ~_VALID_AT:
-        return Error(errno.EINVAL)
+def _stat_into(kernel, task, dirfd: int, path_addr: int, buf_addr: int, flags: int,
+               size: int, mode_off: int, host_stat, request):
+    """stat and statx: `host_stat(path)` fills _buf from a host path (the caller's own
+    descriptor, or a pipe reopened through /proc); `request(creds, comps, follow)` asks
+    the gofer. `size` bytes of the result go to `buf_addr`."""
     path = read_path(kernel, task, path_addr) if path_addr else b""
     if isinstance(path, Error):
         return path
     if not path:
         if not flags & ffi.AT_EMPTY_PATH:
             return Error(errno.ENOENT)
-        # fstat(2) as glibc issues it: the caller's own descriptor, via its host record.
+        # fstat(2) as glibc issues it: the caller's own descriptor, via its host record
         try:
-            ffi.stat_raw(_host_fd_path(task, dirfd), _buf)
+            host_stat(_host_fd_path(task, dirfd))
         except OSError as exc:
             return Error(errno.EBADF if exc.errno == errno.ENOENT else exc.errno)
-        return write_out(task, buf_addr, _buf.raw[:ffi.STAT_SIZE]) or Return(0)
+        return write_out(task, buf_addr, _buf.raw[:size]) or Return(0)
     follow = not flags & ffi.AT_SYMLINK_NOFOLLOW
     creds = task_creds(task)
     found = kernel.vfs.resolve(task, dirfd, path, follow,
-                               lambda comps, _n, trailing: p.Stat(creds, comps,
-                                                                  int(follow or trailing)))
+                               lambda comps, _n, trailing: request(creds, comps,
+                                                                   int(follow or trailing)))
     if isinstance(found, HostObject):
         try:
-            ffi.stat_raw(found.path, _buf)
+            host_stat(found.path)
         except OSError as exc:
             return Error(exc.errno)
-        return write_out(task, buf_addr, _buf.raw[:ffi.STAT_SIZE]) or Return(0)
+        return write_out(task, buf_addr, _buf.raw[:size]) or Return(0)
     if isinstance(found, Error):
         return found
     if not isinstance(found.resp, p.RData):
         return answer(found)
     raw = found.resp.data
-    if path.endswith(b"/") and not st.S_ISDIR(_mode_of(raw, _ST_MODE_OFF)):
+    if path.endswith(b"/") and not st.S_ISDIR(_mode_of(raw, mode_off)):
         return Error(errno.ENOTDIR)
-    return write_out(task, buf_addr, raw[:ffi.STAT_SIZE]) or Return(0)
+    return write_out(task, buf_addr, raw[:size]) or Return(0)
+
+
+def do_stat(kernel, task, dirfd: int, path_addr: int, buf_addr: int, flags: int):
+    if flags & ~_VALID_AT:
+        return Error(errno.EINVAL)
+    return _stat_into(kernel, task, dirfd, path_addr, buf_addr, flags, ffi.STAT_SIZE,
+                      _ST_MODE_OFF, lambda host: ffi.stat_raw(host, _buf),
+                      lambda creds, comps, follow: p.Stat(creds, comps, follow))
 
 
 def stat(kernel, task, args):
@@ -84,31 +94,11 @@ def statx(kernel, task, args):
         args[3] & 0xFFFFFFFF, args[4]
     if flags & ~(_VALID_AT | 0x6000):
         return Error(errno.EINVAL)
-    path = read_path(kernel, task, path_addr) if path_addr else b""
-    if isinstance(path, Error):
-        return path
-    if not path:
-        if not flags & ffi.AT_EMPTY_PATH:
-            return Error(errno.ENOENT)
-        try:
-            ffi.statx_raw(ffi.AT_FDCWD, _host_fd_path(task, dirfd), flags & 0x6000, mask, _buf)
-        except OSError as exc:
-            return Error(errno.EBADF if exc.errno == errno.ENOENT else exc.errno)
-        return write_out(task, buf_addr, _buf.raw[:ffi.STATX_SIZE]) or Return(0)
-    follow = not flags & ffi.AT_SYMLINK_NOFOLLOW
-    creds = task_creds(task)
-    found = kernel.vfs.resolve(
-        task, dirfd, path, follow,
-        lambda comps, _n, trailing: p.Statx(creds, comps, int(follow or trailing),
-                                            flags & 0x6000, mask))
-    if isinstance(found, Error):
-        return found
-    if not isinstance(found.resp, p.RData):
-        return answer(found)
-    raw = found.resp.data
-    if path.endswith(b"/") and not st.S_ISDIR(_mode_of(raw, _STATX_MODE_OFF)):
-        return Error(errno.ENOTDIR)
-    return write_out(task, buf_addr, raw[:ffi.STATX_SIZE]) or Return(0)
+    sync = flags & 0x6000
+    return _stat_into(kernel, task, dirfd, path_addr, buf_addr, flags, ffi.STATX_SIZE,
+                      _STATX_MODE_OFF,
+                      lambda host: ffi.statx_raw(ffi.AT_FDCWD, host, sync, mask, _buf),
+                      lambda creds, comps, follow: p.Statx(creds, comps, follow, sync, mask))
 
 
 def do_access(kernel, task, dirfd: int, path_addr: int, mode: int, flags: int):
