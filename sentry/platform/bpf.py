@@ -5,15 +5,20 @@ foreign arches kill the process, every table entry gets its disposition's action
 anything else fails with ENOSYS. The program is exported as raw bytes so it can be
 inspected (`evaluate`, used by the unit tests) and loaded in the child with one
 seccomp(2) call, without libseccomp state crossing fork.
+
+Compiling takes about 50 ms (pyseccomp's import looks libseccomp up, then ~600 rules),
+a third of a sandbox's start: programs are cached on disk under the table's
+fingerprint, in a directory only the caller owns (a writable cache would be a way to
+weaken the filter).
 """
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
+import stat
 import struct
-
-import pyseccomp as seccomp
 
 from syscalls.table import ALLOW, TABLE, Disposition
 
@@ -44,6 +49,64 @@ def compile_filter(trap: str = "notify", trap_host: bool = False,
     key = (trap, trap_host, deny)
     if key in _cache:
         return _cache[key]
+    prog = _load_cached(key)
+    if prog is None:
+        prog = _compile(trap, trap_host, deny)
+        _store_cached(key, prog)
+    _cache[key] = prog
+    return prog
+
+
+CACHE_VERSION = 1
+
+
+def _fingerprint(key: tuple) -> str:
+    """Everything the program depends on: the table, the options, libseccomp's output
+    format (CACHE_VERSION, bumped when the compiler changes)."""
+    table = [(e.nr, e.disposition.value, e.errno, e.arg_rules) for e in TABLE.values()]
+    text = repr((CACHE_VERSION, key[0], key[1], sorted(key[2]), HANDOVER_SENDMSG_FLAGS, table))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "sandvisor", "bpf")
+
+
+def _load_cached(key: tuple) -> bytes | None:
+    path = os.path.join(cache_dir(), _fingerprint(key))
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        dir_st = os.stat(os.path.dirname(path))
+        trusted = all(s.st_uid == os.geteuid() and not s.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+                      for s in (st, dir_st))
+        prog = os.read(fd, st.st_size) if trusted and stat.S_ISREG(st.st_mode) else b""
+    finally:
+        os.close(fd)
+    return prog if prog and len(prog) % 8 == 0 else None
+
+
+def _store_cached(key: tuple, prog: bytes) -> None:
+    directory = cache_dir()
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        tmp = os.path.join(directory, f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, prog)
+        finally:
+            os.close(fd)
+        os.rename(tmp, os.path.join(directory, _fingerprint(key)))
+    except OSError:
+        pass  # no cache: the next sandbox compiles again
+
+
+def _compile(trap: str, trap_host: bool, deny: frozenset[str]) -> bytes:
+    import pyseccomp as seccomp  # only on a cache miss: its import alone costs ~20 ms
     trap_action = seccomp.NOTIFY if trap == "notify" else seccomp.TRACE(0)
     f = seccomp.SyscallFilter(defaction=seccomp.ERRNO(errno.ENOSYS))
     f.set_attr(seccomp.Attr.ACT_BADARCH, seccomp.KILL_PROCESS)
@@ -74,21 +137,17 @@ def compile_filter(trap: str = "notify", trap_host: bool = False,
         with os.fdopen(os.dup(fd), "wb") as out:
             f.export_bpf(out)
         size = os.fstat(fd).st_size
-        prog = os.pread(fd, size, 0)
+        return os.pread(fd, size, 0)
     finally:
         os.close(fd)
-    _cache[key] = prog
-    return prog
 
 
-_OPS = {"eq": seccomp.EQ, "ne": seccomp.NE, "masked_eq": seccomp.MASKED_EQ}
-
-
-def _add_arg_rules(f: seccomp.SyscallFilter, entry, allow_action: int,
-                   trap_action: int | None = None) -> None:
+def _add_arg_rules(f, entry, allow_action: int, trap_action: int | None = None) -> None:
+    import pyseccomp as seccomp
+    ops = {"eq": seccomp.EQ, "ne": seccomp.NE, "masked_eq": seccomp.MASKED_EQ}
     for action, conds in entry.arg_rules:
-        args = [seccomp.Arg(i, _OPS[op], mask, value) if op == "masked_eq"
-                else seccomp.Arg(i, _OPS[op], value) for i, op, value, mask in conds]
+        args = [seccomp.Arg(i, ops[op], mask, value) if op == "masked_eq"
+                else seccomp.Arg(i, ops[op], value) for i, op, value, mask in conds]
         if action == ALLOW:
             act = allow_action
         elif action == "trap":

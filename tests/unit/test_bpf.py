@@ -113,3 +113,26 @@ def test_fstat_runs_on_the_host_and_path_stats_are_trapped(prog):
     assert bpf.evaluate(prog, newfstatat, X86_64, (-100 & 0xFFFFFFFF, 0, 0, 0)) == \
         bpf.SECCOMP_RET_USER_NOTIF
     assert bpf.evaluate(prog, newfstatat, X86_64, (3, 0, 0, 0x100)) == bpf.SECCOMP_RET_USER_NOTIF
+
+
+def test_compiled_programs_are_cached_on_disk_and_untrusted_caches_ignored(tmp_path, monkeypatch):
+    import os
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(bpf, "_cache", {})
+    fresh = bpf._compile("notify", False, frozenset())
+    assert bpf.compile_filter("notify") == fresh                  # compiled, then stored
+    stored = list((tmp_path / "sandvisor" / "bpf").iterdir())
+    assert len(stored) == 1 and stored[0].read_bytes() == fresh
+    assert oct(stored[0].stat().st_mode & 0o777) == "0o600"
+    # the cache is used as it is only while nobody but its owner can write it
+    allow_all = bpf._INSN.pack(0x06, 0, 0, bpf.SECCOMP_RET_ALLOW)
+    stored[0].write_bytes(allow_all)
+    monkeypatch.setattr(bpf, "_cache", {})
+    assert bpf.compile_filter("notify") == allow_all              # owner-only: used
+    os.chmod(stored[0], 0o666)
+    monkeypatch.setattr(bpf, "_cache", {})
+    assert bpf.compile_filter("notify") == fresh                  # world-writable: ignored
+    os.chmod(stored[0], 0o600)
+    os.chmod(stored[0].parent, 0o777)
+    monkeypatch.setattr(bpf, "_cache", {})
+    assert bpf.compile_filter("notify") == fresh                  # writable directory: ignored
