@@ -61,7 +61,6 @@ class Task:
     ns_tid: int         # tid inside the sandbox's pid namespace
     ns_tgid: int
     identity: Identity | None = None
-    syscalls: int = 0
 
     # -- memory -------------------------------------------------------------
     # process_vm_readv/writev rather than /proc/PID/mem: they honour the caller's page
@@ -157,7 +156,6 @@ class Kernel:
     gofer: object                    # gofer.client.GoferClient
     vfs: object                      # sentry.vfs.VFS
     tasks: dict[int, Task] = field(default_factory=dict)
-    on_exec: Callable[[Task, bytes], None] | None = None
     # trace(task, nr, args, answer) after each answered syscall (--strace, audit)
     trace: Callable | None = None
     trap_host: bool = False           # host syscalls are trapped too (and continued)

@@ -35,8 +35,6 @@ def do_execve(kernel, task, dirfd, path_addr, flags):
     if not isinstance(found.resp, p.ROk):
         return answer(found)
     close_found(found)
-    if kernel.on_exec is not None:
-        kernel.on_exec(task, path)
     kernel.forget_group(task.tgid)  # the address space is about to be replaced
     return CONTINUE
 
