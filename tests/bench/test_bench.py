@@ -87,4 +87,8 @@ def test_profile_prints_top_functions(tmp_path):
     assert prof.exists()
     assert "top 5 by cumulative time" in proc.stdout
     assert "top 5 by total (own) time" in proc.stdout
-    assert "serve" in proc.stdout     # the sentry's event loop was profiled
+    # the sentry's event loop was profiled (it need not be in the top 5: on a first run
+    # in a fresh checkout, compiling .pyc files can outweigh 2000 quick iterations)
+    import pstats
+    stats = pstats.Stats(str(prof)).stats
+    assert any(func == "serve" and path.endswith("unotify.py") for path, _line, func in stats)
