@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import array
 import errno
 import os
 import socket
 
 from gofer import protocol as p
+from sentry import ffi
 
 _ANC_SPACE = socket.CMSG_SPACE(4 * 4)
 _MAX_RESPONSE = 1 << 18
@@ -36,10 +36,7 @@ class GoferClient:
                                                         socket.MSG_CMSG_CLOEXEC)
         except OSError as exc:
             return self._fail(f"the gofer channel broke ({os.strerror(exc.errno or 0)})")
-        fds = array.array("i")
-        for level, kind, raw in ancdata:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds.frombytes(raw[: len(raw) - len(raw) % fds.itemsize])
+        fds = ffi.received_fds(ancdata)
         if not data:
             _close_all(fds)
             return self._fail("the gofer exited")

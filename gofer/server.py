@@ -61,7 +61,8 @@ class Gofer:
 
     # -- loop -------------------------------------------------------------
     def serve(self) -> None:
-        os.umask(0)  # modes arrive with the caller's umask applied already
+        """Serve until the channel closes. The process's umask must be 0 (see runner):
+        modes arrive with the caller's umask applied already."""
         while True:
             try:
                 data, ancdata, _flags, _addr = self.sock.recvmsg(_MAX_REQUEST, 0)
@@ -69,17 +70,14 @@ class Gofer:
                 return
             if not data:
                 return
-            for level, kind, raw in ancdata:  # requests never carry fds: drop any
-                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                    for fd in _fds(raw):
-                        os.close(fd)
+            for fd in ffi.received_fds(ancdata):  # requests never carry fds: drop any
+                os.close(fd)
             payload, fd = self.handle(data)
             if fd < 0:
                 self.sock.send(payload)
                 continue
             try:
-                self.sock.sendmsg([payload], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                                               fd.to_bytes(4, "little"))])
+                self.sock.sendmsg([payload], ffi.rights(fd))
             finally:
                 os.close(fd)
 
@@ -425,5 +423,3 @@ class Gofer:
             os.close(fd)
 
 
-def _fds(raw: bytes) -> list[int]:
-    return [int.from_bytes(raw[i:i + 4], "little") for i in range(0, len(raw) - 3, 4)]

@@ -10,6 +10,7 @@ import ctypes
 import ctypes.util
 import errno
 import os
+import socket
 import struct
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -463,3 +464,18 @@ def vm_write(pid: int, addr: int, data: bytes) -> int:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
     return n
+
+
+# --- descriptors over unix sockets (SCM_RIGHTS) -----------------------------------
+def rights(*fds: int) -> list:
+    """The ancillary data that passes `fds` with sendmsg (none for no fds)."""
+    if not fds:
+        return []
+    return [(socket.SOL_SOCKET, socket.SCM_RIGHTS, b"".join(fd.to_bytes(4, "little") for fd in fds))]
+
+
+def received_fds(ancdata) -> list[int]:
+    """Every descriptor a recvmsg brought, in order."""
+    return [int.from_bytes(data[i:i + 4], "little") for level, kind, data in ancdata
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS
+            for i in range(0, len(data) - 3, 4)]

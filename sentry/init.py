@@ -248,9 +248,7 @@ def _exec_app(cfg: SandboxConfig, trap_sock: socket.socket, status_fd: int, plat
         # OCI create: report whether the command can run, then wait for start
         problem = _lookup(argv[0], env.get("PATH", "/usr/local/bin:/usr/bin:/bin"))
         report = b"ok" if problem is None else f"error {problem[0]} {problem[1]}".encode()
-        anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, master.to_bytes(4, "little"))] \
-            if master >= 0 else []
-        trap_sock.sendmsg([report], anc)
+        trap_sock.sendmsg([report], ffi.rights(*([master] if master >= 0 else [])))
         trap_sock.close()
         if master >= 0:
             os.close(master)
@@ -263,8 +261,7 @@ def _exec_app(cfg: SandboxConfig, trap_sock: socket.socket, status_fd: int, plat
         if master >= 0:
             # exec --tty: the master goes to the sentry right after the listener (not
             # trapped: nothing could answer it while the sentry waits for this message)
-            trap_sock.sendmsg([b"T"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                                        master.to_bytes(4, "little"))], HANDOVER_SENDMSG_FLAGS)
+            trap_sock.sendmsg([b"T"], ffi.rights(master), HANDOVER_SENDMSG_FLAGS)
             os.close(master)
         trap_sock.close()
     try:

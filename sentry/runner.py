@@ -173,6 +173,7 @@ class Supervisor:
                     child_end.send(f"error {exc}".encode())
                     os._exit(1)
                 child_end.send(b"ok")
+                os.umask(0)  # modes arrive with the caller's umask applied already
                 Gofer(child_end, root, view.cgroup_src).serve()
             except BaseException:  # noqa: BLE001 - the gofer reports and exits, never returns
                 traceback.print_exc()
@@ -303,8 +304,7 @@ class Supervisor:
                     4096, socket.CMSG_SPACE(4), socket.MSG_CMSG_CLOEXEC)
             except OSError:
                 raw, ancdata = b"", []
-            fds = [int.from_bytes(data[:4], "little") for lvl, kind, data in ancdata
-                   if lvl == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS]
+            fds = ffi.received_fds(ancdata)
             self.trap_sock.close()
             self.trap_sock = None
             msg = raw.decode(errors="replace")

@@ -121,9 +121,7 @@ class ContainerSentry(Supervisor):
             return
         except OSError:
             raw, ancdata = b"", []
-        fds = [int.from_bytes(data[i:i + 4], "little") for lvl, kind, data in ancdata
-               if lvl == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS
-               for i in range(0, len(data) - 3, 4)]
+        fds = ffi.received_fds(ancdata)
         if not raw:
             self._drop(conn)
             conn.close()
@@ -140,10 +138,9 @@ class ContainerSentry(Supervisor):
                 self.execs[pidfd] = (pid, conn)
                 self._drop(conn)  # from now on the connection only waits for the exit
                 self.platform.watch(pidfd)
-                anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, master.to_bytes(4, "little"))] \
-                    if master >= 0 else []
                 try:
-                    conn.sendmsg([json.dumps({"ok": True, "pid": pid}).encode()], anc)
+                    conn.sendmsg([json.dumps({"ok": True, "pid": pid}).encode()],
+                                 ffi.rights(*([master] if master >= 0 else [])))
                 finally:
                     if master >= 0:
                         os.close(master)
@@ -217,8 +214,7 @@ class ContainerSentry(Supervisor):
 def _receive_fd(sock: socket.socket, timeout: float) -> int:
     sock.settimeout(timeout)
     _msg, ancdata, _flags, _ = sock.recvmsg(16, socket.CMSG_SPACE(4), socket.MSG_CMSG_CLOEXEC)
-    fds = [int.from_bytes(data[:4], "little") for lvl, kind, data in ancdata
-           if lvl == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS]
+    fds = ffi.received_fds(ancdata)
     if len(fds) != 1:
         raise OSError("the exec'd process did not send its terminal")
     return fds[0]

@@ -161,9 +161,7 @@ def _request(store: Store, cid: str, message: dict, fds: list[int] | None = None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
     try:
         sock.connect(store.control(cid))
-        anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                b"".join(fd.to_bytes(4, "little") for fd in fds))] if fds else []
-        sock.sendmsg([json.dumps(message).encode()], anc)
+        sock.sendmsg([json.dumps(message).encode()], ffi.rights(*(fds or [])))
     except OSError as exc:
         sock.close()
         raise OciError(f"cannot reach the container's sentry: {exc.strerror}") from None
@@ -326,8 +324,7 @@ def exec_process(store: Store, cid: str, process: dict, detach: bool,
 
 def _reply_with_fd(sock: socket.socket) -> int:
     raw, ancdata, _flags, _ = sock.recvmsg(65536, socket.CMSG_SPACE(4), socket.MSG_CMSG_CLOEXEC)
-    fds = [int.from_bytes(data[:4], "little") for lvl, kind, data in ancdata
-           if lvl == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS]
+    fds = ffi.received_fds(ancdata)
     if not raw:
         raise OciError("the container's sentry closed the connection")
     reply = json.loads(raw)

@@ -66,8 +66,7 @@ class UnotifyPlatform(Platform):
             if exc.errno != errno.EINVAL:
                 raise
             listener = ffi.seccomp_load_filter(bpf, ffi.SECCOMP_FILTER_FLAG_NEW_LISTENER)
-        sock.sendmsg([b"L"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                               listener.to_bytes(4, "little"))], HANDOVER_SENDMSG_FLAGS)
+        sock.sendmsg([b"L"], ffi.rights(listener), HANDOVER_SENDMSG_FLAGS)
         os.close(listener)
 
     # -- in the sentry -------------------------------------------------------
@@ -77,8 +76,7 @@ class UnotifyPlatform(Platform):
         self.wait_for_child(sock, app_pidfd, timeout, "installing the filter")
         msg, ancdata, _flags, _addr = sock.recvmsg(4096, socket.CMSG_SPACE(4),
                                                    socket.MSG_CMSG_CLOEXEC)
-        fds = [int.from_bytes(raw[:4], "little") for lvl, kind, raw in ancdata
-               if lvl == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS]
+        fds = ffi.received_fds(ancdata)
         if len(fds) != 1:
             for fd in fds:
                 os.close(fd)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import sandvisor_cmd
+from tests.conftest import sandvisor_cmd, wait_for
 
 LOOP = 'trap "echo got-TERM; exit 143" TERM; echo started; while :; do sleep 0.1; done'
 
@@ -56,15 +56,6 @@ def make_bundle(base: Path, busybox_root: Path, args: list[str], **process) -> P
     config["root"]["readonly"] = False
     (bundle / "config.json").write_text(json.dumps(config))
     return bundle
-
-
-def wait_for(pred, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_state_of_missing_container_fails(oci):
