@@ -30,11 +30,13 @@ def test_learn_then_enforce_round_trip(tmp_path):
     second = run_do(["--profile", str(learned), "--", "python3", str(script)])
     assert (second.returncode, second.stdout) == (0, first.stdout)
     # a changed program that reaches further is refused, and the refusal reported
+    # (/etc/shells: python's start-up never reads it; it reads /etc/passwd when HOME is unset)
+    assert "/etc/shells" not in readable
     changed = tmp_path / "changed.py"
-    changed.write_text(PROGRAM + "print(open('/etc/passwd').read()[:4])\n")
+    changed.write_text(PROGRAM + "print(open('/etc/shells').read()[:4])\n")
     res = run_do(["--profile", str(learned), "--", "python3", str(changed)])
-    assert res.returncode == 1 and "No such file or directory: '/etc/passwd'" in res.stderr
-    assert "refused" in res.stderr and "/etc/passwd" in res.stderr.splitlines()[-1]
+    assert res.returncode == 1 and "No such file or directory: '/etc/shells'" in res.stderr
+    assert "refused" in res.stderr and "/etc/shells" in res.stderr.splitlines()[-1]
 
 
 def test_default_profile_is_deny_by_default(tmp_path):
