@@ -29,6 +29,14 @@ _RFD = p.RFd()
 _R_FD = p.encode(_RFD)
 
 
+def _setgroups_denied() -> bool:
+    try:
+        with open("/proc/self/setgroups") as f:
+            return f.read().strip() == "deny"
+    except OSError:
+        return False
+
+
 class _Symlink(Exception):
     def __init__(self, index: int, target: bytes):
         self.index = index
@@ -45,6 +53,7 @@ class Gofer:
         self.proc_fd_dir = proc_fd_dir
         self.cgroup_fds = dict(cgroup_fds or {})
         self._creds = p.Creds(0, 0, ())
+        self._rootless = _setgroups_denied()  # a rootless sandbox's user namespace
         self._stat_buf = ctypes.create_string_buffer(_STAT_SIZE)
         self._statx_buf = ctypes.create_string_buffer(_STATX_SIZE)
         self.handlers = {
@@ -101,7 +110,13 @@ class Gofer:
         except _Symlink as link:
             return p.RSymlink(getattr(link, "which", 0), link.index, link.target), -1
         except OSError as exc:
-            return p.RError(exc.errno or errno.EIO), -1
+            code = exc.errno or errno.EIO
+            if code == errno.EOVERFLOW and self._rootless:
+                # rootless: overlayfs cannot copy up a file or directory whose owner is
+                # outside the user namespace; natively the unprivileged caller could not
+                # write there either
+                code = errno.EACCES
+            return p.RError(code), -1
         except (ValueError, OverflowError):
             return p.RError(errno.EINVAL), -1  # an argument no syscall could take
         if isinstance(resp, int):
@@ -111,9 +126,11 @@ class Gofer:
     def _become(self, creds: p.Creds) -> None:
         if creds == self._creds:
             return
-        # fsuid/fsgid are what the kernel checks for file access; back to 0 first so
-        # the change is always permitted.
-        os.setgroups(list(creds.groups))
+        # fsuid/fsgid and the groups are what the kernel checks for file access. In a
+        # rootless sandbox's user namespace setgroups is denied, and the application
+        # cannot change its groups either: they are the gofer's own already.
+        if not self._rootless:
+            os.setgroups(list(creds.groups))
         ffi.setfsgid(creds.gid)
         ffi.setfsuid(creds.uid)
         self._creds = creds

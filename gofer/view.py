@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
+from dataclasses import dataclass
 
 from sentry import ffi
 from sentry.config import ConfigError, SandboxConfig
 
-STAGING = "/tmp"   # shadowed only inside the gofer's private mount namespace
+STAGING = "/dev"   # shadowed only inside the gofer's private mount namespace; never a layer
+# of the root (the sandbox gets a /dev of its own), so no layer reads the staging tmpfs
+SKELETON_DEPTH = 3  # rootless: how deep below the root to look for writable directories
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",
              "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2",
@@ -64,6 +68,12 @@ class ViewBuilder:
                 fds.append(os.open(path, _DIR))
             self.overlay_dirs = tuple(fds)
         self.proc_self_fd = os.open("/proc/self/fd", _DIR)
+        # rootless: the host's mounts below the root are locked in this namespace, and
+        # overlayfs refuses a lower layer with locked mounts beneath it
+        self.compose = cfg.rootless and cfg.overlay in ("memory", "none") \
+            and _has_mounts_beneath(cfg.root)
+        # its top-level entries, opened before the staging tmpfs covers /tmp
+        self.top = _top_entries(self.root_src) if self.compose else []
         # kept open past the pivot: shown inside once the sandbox's sysfs exists
         # (as detached copies: a bind from the old root fails once it is detached)
         self.cgroup_src = {ctrl: ffi.open_tree_clone(path) for ctrl, path in cfg.cgroup_dirs.items()}
@@ -101,9 +111,8 @@ class ViewBuilder:
                 self._mask(root_fd, path)
         finally:
             os.close(root_fd)
-        if self.cfg.readonly_root:
-            ffi.mount(None, new_root, None,
-                      ffi.MS_BIND | ffi.MS_REMOUNT | ffi.MS_RDONLY | ffi.MS_NOSUID)
+        if self.cfg.readonly_root or (self.compose and self.cfg.overlay == "none"):
+            _make_readonly(new_root)
         os.chdir(new_root)
         ffi.pivot_root(".", ".")
         ffi.umount2(".", ffi.MNT_DETACH)
@@ -119,6 +128,9 @@ class ViewBuilder:
 
     def _mount_root(self, new_root: str) -> None:
         mode = self.cfg.overlay
+        if self.compose:
+            self._compose_root(new_root)
+            return
         if mode == "empty":
             # profiles with a `readable` list: nothing but what they bind in
             ffi.mount("sandvisor-root", new_root, "tmpfs", ffi.MS_NOSUID, "mode=755")
@@ -127,13 +139,14 @@ class ViewBuilder:
             # none: the root read-only; bind: the root itself, writable (OCI bundles)
             ffi.mount(_fdpath(self.root_src), new_root, None, ffi.MS_BIND)
             if mode == "none":
-                ffi.mount(None, new_root, None,
-                          ffi.MS_BIND | ffi.MS_REMOUNT | ffi.MS_RDONLY | ffi.MS_NOSUID)
+                _make_readonly(new_root)
             return
         if self.overlay_dirs is None:
             upper, work = f"{STAGING}/upper", f"{STAGING}/work"
             os.mkdir(upper)
             os.mkdir(work)
+            if self.cfg.rootless:
+                _writable_skeleton(_fdpath(self.root_src), upper, SKELETON_DEPTH)
         else:  # opened before the staging tmpfs hid their paths
             upper, work = (_fdpath(fd) for fd in self.overlay_dirs)
         opts = f"lowerdir={_fdpath(self.root_src)},upperdir={upper},workdir={work}"
@@ -142,6 +155,60 @@ class ViewBuilder:
         except OSError as exc:
             raise ConfigError(f"cannot mount the overlay over {self.cfg.root}: {exc.strerror}; "
                               "try --overlay none") from None
+
+    def _compose_root(self, new_root: str) -> None:
+        """Rootless, a root with mounts beneath (the host's /): a tmpfs holding one
+        layer per top-level entry, so that each directory without mounts below it
+        gets its own overlay (or read-only bind), and one with mounts below it (locked
+        here) a read-only recursive bind. /dev, /proc and /sys are the sandbox's own."""
+        memory = self.cfg.overlay == "memory"
+        ffi.mount("sandvisor-root", new_root, "tmpfs", ffi.MS_NOSUID,
+                  f"mode={os.fstat(self.root_src).st_mode & 0o7777:o}")
+        for top in self.top:
+            target = os.path.join(new_root, top.name)
+            if top.name in ("dev", "proc", "sys"):
+                os.mkdir(target, 0o755)
+            elif top.link is not None:
+                os.symlink(top.link, target)
+            elif stat.S_ISDIR(top.mode):
+                os.mkdir(target, 0o755)
+                # a layer nothing can be written to stays read-only: it shows its real
+                # owner and mode rather than the upper layer's
+                lower = _fdpath(top.fd)
+                writable = _writable_by_caller(os.stat(lower)) \
+                    or _leads_to_writable(lower, SKELETON_DEPTH - 1)
+                self._layer(top, target, memory and writable)
+            else:
+                os.close(os.open(target, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o644))
+                ffi.mount(_fdpath(top.fd), target, None, ffi.MS_BIND)
+                _make_readonly(target)
+        for top in self.top:
+            if top.fd >= 0:
+                os.close(top.fd)
+
+    def _layer(self, top: "_Top", target: str, memory: bool) -> None:
+        lower = _fdpath(top.fd)
+        if memory:
+            layer = os.path.join(STAGING, f"top-{top.name}")
+            upper, work = f"{layer}/upper", f"{layer}/work"
+            for path in (layer, upper, work):
+                os.mkdir(path)
+            os.chmod(upper, top.mode & 0o7777)
+            _writable_skeleton(lower, upper, SKELETON_DEPTH - 1)
+            try:
+                ffi.mount("overlay", target, "overlay", 0,
+                          f"lowerdir={lower},upperdir={upper},workdir={work}")
+                return
+            except OSError as exc:
+                if exc.errno != errno.EINVAL:  # EINVAL: locked mounts beneath it
+                    raise
+        try:
+            ffi.mount(lower, target, None, ffi.MS_BIND)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+            ffi.mount(lower, target, None, ffi.MS_BIND | ffi.MS_REC)
+        _make_readonly(target, recursive=True)
 
     def _mount_dev(self, root_fd: int) -> None:
         dev = self._ensure(root_fd, "/dev", directory=True)
@@ -226,8 +293,8 @@ class ViewBuilder:
             target = ffi.openat2(root_fd, vol.target, os.O_PATH | os.O_CLOEXEC, 0,
                                  ffi.RESOLVE_IN_ROOT)
             try:
-                ffi.mount(None, _fdpath(target), None,
-                          ffi.MS_BIND | ffi.MS_REMOUNT | ffi.MS_RDONLY | ffi.MS_NOSUID)
+                ffi.mount_setattr(target, ffi.MOUNT_ATTR_RDONLY | ffi.MOUNT_ATTR_NOSUID,
+                                  recursive=True)
             finally:
                 os.close(target)
 
@@ -256,3 +323,89 @@ class ViewBuilder:
         finally:
             os.close(parent)
         return ffi.openat2(root_fd, path, os.O_PATH | os.O_CLOEXEC, 0, ffi.RESOLVE_IN_ROOT)
+
+
+@dataclass
+class _Top:
+    name: str
+    mode: int
+    link: str | None = None    # a symlink's target
+    fd: int = -1               # O_PATH of a directory or a file
+
+
+def _top_entries(root_fd: int) -> list[_Top]:
+    """The root's directories, files and symlinks (sockets, fifos, devices at the top
+    of a root are left out)."""
+    out = []
+    for name in os.listdir(_fdpath(root_fd)):
+        try:
+            st = os.lstat(name, dir_fd=root_fd)
+            if stat.S_ISLNK(st.st_mode):
+                out.append(_Top(name, st.st_mode, link=os.readlink(name, dir_fd=root_fd)))
+            elif stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode):
+                fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=root_fd)
+                out.append(_Top(name, st.st_mode, fd=fd))
+        except OSError:
+            continue  # gone meanwhile, or unreadable: left out
+    return out
+
+
+def _make_readonly(path: str, recursive: bool = False) -> None:
+    fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    try:
+        ffi.mount_setattr(fd, ffi.MOUNT_ATTR_RDONLY | ffi.MOUNT_ATTR_NOSUID, recursive)
+    finally:
+        os.close(fd)
+
+
+def _has_mounts_beneath(root: str) -> bool:
+    real = os.path.realpath(root).rstrip("/") + "/"
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            point = line.split()[4].encode().decode("unicode_escape")
+            if point.startswith(real) and point != real.rstrip("/"):
+                return True
+    return False
+
+
+def _writable_skeleton(lower: str, upper: str, depth: int) -> None:
+    """Rootless memory overlay: overlayfs cannot copy up a directory whose owner is
+    outside the user namespace (root's /tmp or /home, say). The directories of the
+    lower layer on the way to where an unprivileged user can write natively (world-
+    writable ones, and those on the way to its own) are made in the upper layer
+    beforehand, with their modes: writing there works, in memory; elsewhere the gofer
+    answers EACCES, as natively."""
+    for entry, st in _subdirs(lower):
+        target = os.path.join(upper, entry.path.rsplit("/", 1)[1])
+        if st.st_mode & 0o002 and st.st_uid != os.geteuid():
+            os.mkdir(target)
+            os.chmod(target, st.st_mode & 0o7777)
+        elif st.st_uid != os.geteuid() and depth > 1 and _leads_to_writable(entry.path, depth - 1):
+            os.mkdir(target)
+            os.chmod(target, st.st_mode & 0o7777)
+            _writable_skeleton(entry.path, target, depth - 1)
+
+
+def _writable_by_caller(st: os.stat_result) -> bool:
+    return bool(st.st_mode & 0o002) or st.st_uid == os.geteuid()
+
+
+def _leads_to_writable(path: str, depth: int) -> bool:
+    """Whether a directory within `depth` levels below `path` is writable by the caller."""
+    for entry, st in _subdirs(path):
+        if _writable_by_caller(st) or (depth > 1 and _leads_to_writable(entry.path, depth - 1)):
+            return True
+    return False
+
+
+def _subdirs(path: str):
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                yield entry, entry.stat(follow_symlinks=False)
+        except OSError:
+            continue

@@ -72,6 +72,8 @@ class SandboxConfig:
     terminal: bool = False     # OCI process.terminal: a new pty inside, master sent out
     # the application's capabilities: {"bounding"|"effective"|"permitted"|"inheritable": [names]}
     capabilities: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_CAPABILITIES))
+    # set by the Supervisor: an unprivileged caller, in a user namespace of its own
+    rootless: bool = False
 
     def check(self) -> None:
         if not self.argv:

@@ -423,6 +423,27 @@ def move_mount_fd(tree_fd: int, target_fd: int) -> None:
                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH))
 
 
+NR_MOUNT_SETATTR = 442
+MOUNT_ATTR_RDONLY = 0x1
+MOUNT_ATTR_NOSUID = 0x2
+AT_RECURSIVE = 0x8000
+
+
+class MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+def mount_setattr(fd: int, attr_set: int, recursive: bool = False) -> None:
+    """Add mount attributes (read-only, nosuid) to the mount at `fd` (and those beneath
+    it): unlike a remount, it leaves the other flags alone, so it also works on mounts
+    whose flags a user namespace may not change (locked nodev, noexec, atime)."""
+    attr = MountAttr(attr_set, 0, 0, 0)
+    flags = AT_EMPTY_PATH | (AT_RECURSIVE if recursive else 0)
+    _check(_syscall(NR_MOUNT_SETATTR, fd, b"", flags, ctypes.byref(attr),
+                    ctypes.sizeof(attr)))
+
+
 def fstatat_name_raw(dirfd: int, name: bytes, buf, flags: int) -> None:
     """struct stat of `name` in directory `dirfd` into `buf`."""
     _check(_libc.fstatat(dirfd, name, buf, flags))

@@ -15,6 +15,7 @@ import errno
 import fcntl
 import os
 import resource as resource_mod
+import select
 import signal
 import socket
 import struct
@@ -37,29 +38,28 @@ def _fail(status_fd: int, message: str, code: int = EXIT_SANDBOX_ERROR) -> None:
         os._exit(code)
 
 
-def run_init(cfg: SandboxConfig, parent: int, mntns_fd: int, trap_sock: socket.socket,
+def run_init(cfg: SandboxConfig, mntns_fd: int, trap_sock: socket.socket,
              status_fd: int, platform, bpf: bytes, gate_fd: int = -1) -> None:
     """Never returns."""
     try:
-        ffi.prctl(ffi.PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != 0 and os.getppid() != parent:
-            os._exit(EXIT_SANDBOX_ERROR)  # the sentry is already gone
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         _close_all_but({0, 1, 2, mntns_fd, trap_sock.fileno(), status_fd, gate_fd})
-        flags = ffi.CLONE_NEWUTS | ffi.CLONE_NEWIPC
+        flags = ffi.CLONE_NEWUTS | ffi.CLONE_NEWIPC | ffi.CLONE_NEWNS
         if cfg.network == "none":
             flags |= ffi.CLONE_NEWNET
         ffi.unshare(flags)
+        trees = _kernel_filesystems()
         ffi.setns(mntns_fd, ffi.CLONE_NEWNS)
         os.close(mntns_fd)
         os.chdir("/")
-        ffi.mount("proc", "/proc", "proc", ffi.MS_NOSUID | ffi.MS_NODEV | ffi.MS_NOEXEC)
+        for where, tree in trees.items():
+            target = os.open(where, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                ffi.move_mount_fd(tree, target)
+            finally:
+                os.close(target)
+                os.close(tree)
         _protect_proc()
-        try:
-            ffi.mount("sysfs", "/sys", "sysfs",
-                      ffi.MS_NOSUID | ffi.MS_NODEV | ffi.MS_NOEXEC | ffi.MS_RDONLY)
-        except OSError:
-            pass  # sysfs needs a network namespace of our own; without it, no /sys
         ffi.sethostname(cfg.hostname)
         if cfg.network == "none":
             _loopback_up()
@@ -68,6 +68,10 @@ def run_init(cfg: SandboxConfig, parent: int, mntns_fd: int, trap_sock: socket.s
     # wait for the sentry's go (it has put this process in the sandbox's cgroup)
     if trap_sock.recv(1) != b"g":
         _fail(status_fd, "the sentry went away during start-up")
+    # only now: until the sentry's go, init's parent was the launcher, which has exited
+    ffi.prctl(ffi.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if select.select([trap_sock], [], [], 0)[0]:
+        _fail(status_fd, "the sentry went away during start-up")  # its end has closed
     if not cfg.reaper:
         os.close(status_fd)  # the sentry reads this process's own exit status
         _exec_app(cfg, trap_sock, -1, platform, bpf, gate_fd)
@@ -101,6 +105,24 @@ def run_init(cfg: SandboxConfig, parent: int, mntns_fd: int, trap_sock: socket.s
     code = os.waitstatus_to_exitcode(app_status)
     os.write(status_fd, f"exit {code}\n".encode())
     os._exit(code & 0xFF)
+
+
+def _kernel_filesystems() -> dict[str, int]:
+    """procfs for the new pid namespace and (with a network namespace of our own) sysfs,
+    mounted in a private copy of the sentry's mount namespace and returned as detached
+    trees for the view. In a user namespace the kernel mounts them only where one is
+    already fully visible (mount_too_revealing), which the gofer's pivoted view is not;
+    the copy still shows the host's /proc and /sys."""
+    ffi.mount(None, "/", None, ffi.MS_REC | ffi.MS_PRIVATE)  # nothing goes back to the host
+    flags = ffi.MS_NOSUID | ffi.MS_NODEV | ffi.MS_NOEXEC
+    ffi.mount("proc", "/proc", "proc", flags)
+    trees = {"/proc": ffi.open_tree_clone("/proc")}
+    try:
+        ffi.mount("sysfs", "/sys", "sysfs", flags | ffi.MS_RDONLY)
+        trees["/sys"] = ffi.open_tree_clone("/sys")
+    except OSError:
+        pass  # sysfs needs a network namespace of our own; without it, no /sys
+    return trees
 
 
 def _close_all_but(keep: set[int]) -> None:
@@ -219,7 +241,8 @@ def _exec_app(cfg: SandboxConfig, trap_sock: socket.socket, status_fd: int, plat
         ffi.prctl(ffi.PR_SET_KEEPCAPS, 1)  # keep what the config grants a non-root user
         if cfg.uid is not None:
             gid = cfg.gid if cfg.gid is not None else cfg.uid
-            os.setgroups(cfg.additional_gids)
+            if cfg.additional_gids or not cfg.rootless:  # setgroups is denied rootless
+                os.setgroups(cfg.additional_gids)
             os.setresgid(gid, gid, gid)
             os.setresuid(cfg.uid, cfg.uid, cfg.uid)
         ffi.capset(ffi.cap_mask(caps.get("effective", [])), ffi.cap_mask(caps.get("permitted", [])),

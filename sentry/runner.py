@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import select
 import signal
 import socket
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from gofer.client import DirectClient, GoferClient
 from gofer.protocol import Creds, DonateRoot, ROk, ShowCgroups, WalkOpen
 from sentry.cgroups import Cgroup, CgroupError
-from sentry import ffi
+from sentry import ffi, userns
 from sentry.config import ConfigError, SandboxConfig
 from sentry.kernel import Kernel
 from sentry.platform import PlatformUnavailable, choose
@@ -74,6 +75,12 @@ class Supervisor:
         cfg.check()
         self.cfg = cfg
         self.tracers = list(tracers)   # more kernel.trace hooks (learn mode, profile guard)
+        if userns.needed() and not cfg.rootless:
+            try:
+                userns.enter(cfg.uid, cfg.gid)
+            except userns.RootlessError as exc:
+                raise SandboxError(str(exc)) from None
+            cfg.rootless = True
         try:
             self.platform = choose(cfg.platform)
         except PlatformUnavailable as exc:
@@ -121,6 +128,9 @@ class Supervisor:
     def _make_cgroup(self) -> None:
         if not self.cfg.limits.any():
             return
+        if self.cfg.rootless:
+            self._rlimit_fallback()
+            return
         path = self.cfg.cgroup_path or f"/sandvisor/sandbox-{os.getpid()}-{time.monotonic_ns()}"
         self.cgroup = Cgroup(path)
         try:
@@ -130,6 +140,21 @@ class Supervisor:
             raise SandboxError(f"{exc}; limits need cgroups (run as root on a host with "
                                "the memory and pids controllers)") from None
         self.cfg.cgroup_dirs = dict(self.cgroup.dirs)
+
+    def _rlimit_fallback(self) -> None:
+        """An unprivileged sentry has no cgroup of its own to limit: memory becomes each
+        process's address-space limit and pids the number of processes of the sandbox's
+        user (counted in its own user namespace, so the host user's other processes do
+        not count)."""
+        limits = self.cfg.limits
+        if limits.memory is not None:
+            self.cfg.rlimits.append((resource.RLIMIT_AS, limits.memory, limits.memory))
+        if limits.pids is not None:
+            self.cfg.rlimits.append((resource.RLIMIT_NPROC, limits.pids, limits.pids))
+        if limits.cpu_quota is not None or limits.cpu_shares is not None:
+            raise SandboxError("CPU quotas need cgroups, which an unprivileged user does not "
+                               "have here; use --cpu-seconds, or run as root")
+        self.debug("rootless: memory and pids limits enforced by rlimits")
 
     def _limit_hit(self, kernel, outcome: "Outcome") -> str | None:
         """Which limit ended the run, if one did: memory, pids, cpu, time or disk."""
@@ -199,27 +224,49 @@ class Supervisor:
         except OSError:
             raise SandboxError("the gofer exited during start-up") from None
         bpf = compile_filter(self.platform.trap, self.cfg.strace, self.cfg.deny_syscalls)
-        own_pidns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         gate_r = -1
         if self.cfg.gated:
             gate_r, self.gate_w = os.pipe2(os.O_CLOEXEC)
+        # init is forked by a short-lived launcher that unshares the pid namespace: the
+        # sentry's own threads need its pid namespace for children to stay its own (and
+        # an unprivileged sentry could not setns back). init comes back to the sentry,
+        # a subreaper, when the launcher exits.
+        ffi.prctl(ffi.PR_SET_CHILD_SUBREAPER, 1)
+        pid_r, pid_w = os.pipe2(os.O_CLOEXEC)
         me = os.getpid()
         try:
-            ffi.unshare(ffi.CLONE_NEWPID)
-            pid = os.fork()
-            if pid == 0:
+            launcher = os.fork()
+            if launcher == 0:
                 try:
+                    ffi.prctl(ffi.PR_SET_PDEATHSIG, signal.SIGKILL)
+                    if os.getppid() != me:
+                        os._exit(EXIT_SANDBOX_ERROR)
                     trap_parent.close()
                     os.close(self.status_r)
+                    os.close(pid_r)
                     self.gofer_sock.close()
-                    run_init(self.cfg, me, mntns, trap_child, status_w, self.platform, bpf,
-                             gate_r)
+                    ffi.unshare(ffi.CLONE_NEWPID)
+                    pid = os.fork()
+                    if pid == 0:
+                        os.close(pid_w)
+                        run_init(self.cfg, mntns, trap_child, status_w, self.platform, bpf,
+                                 gate_r)
+                    os.write(pid_w, b"%d" % pid)
+                    os._exit(0)
+                except BaseException as exc:  # noqa: BLE001 - reported through the pipe
+                    os.write(pid_w, f"error {exc}".encode(errors="replace"))
                 finally:
                     os._exit(EXIT_SANDBOX_ERROR)
+            os.close(pid_w)
+            _reap(launcher)
+            answer = os.read(pid_r, 4096).decode(errors="replace")
         finally:
-            ffi.setns(own_pidns, ffi.CLONE_NEWPID)
-            os.close(own_pidns)
+            os.close(pid_r)
             os.close(mntns)
+        if not answer.isdigit():
+            raise SandboxError(f"cannot start the sandbox's init: "
+                               f"{answer.removeprefix('error ') or 'its launcher died'}")
+        pid = int(answer)
         os.close(status_w)
         if gate_r >= 0:
             os.close(gate_r)

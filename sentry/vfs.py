@@ -179,9 +179,10 @@ class VFS:
         if link.index >= len(comps):
             return Error(errno.EIO)  # the gofer named a name we did not send
         rest = comps[link.index + 1:]
+        last = not rest and not pending  # the link is the path's final component
         pending.extend(reversed(rest))
         pending.extend(reversed([c for c in target.split(b"/") if c] or []))
-        if target.endswith(b"/") and not rest:
+        if target.endswith(b"/") and last:
             pending.insert(0, b".")  # a trailing slash on the target keeps its meaning
         if target[:1] == b"/":
             return list(root)

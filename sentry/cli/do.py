@@ -105,8 +105,6 @@ def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platfor
         cfg.check()
     except ConfigError as exc:
         _fail(str(exc))
-    if os.geteuid() != 0:
-        _fail("sandvisor do needs root for now (namespaces and mounts); run it with sudo")
     from sentry.runner import SandboxError, report, run_sandbox
     try:
         outcome = run_sandbox(cfg, tracers)

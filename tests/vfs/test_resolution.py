@@ -137,7 +137,7 @@ def test_vfs_resolves_like_openat2_resolve_in_root(gofer_pair, entries, queries,
     try:
         for path in queries:
             assert _ours(vfs, path, follow) == _kernel(root_fd, path, follow), \
-                (path, follow, sorted(_listing(scratch)))
+                (path, follow, sorted(_listing(scratch), key=str))
     finally:
         os.close(root_fd)
 
@@ -173,3 +173,16 @@ def test_vfs_resolution_cases(gofer_pair, path, expected):
         assert got == (names[expected].st_dev, names[expected].st_ino)
     else:
         assert got == expected
+
+
+def test_vfs_slash_of_a_link_target_ends_with_the_link(gofer_pair):
+    """b -> "a/": in b/../b the final b is not followed without follow (its target's
+    slash belongs to the first b only), as the kernel resolves it."""
+    scratch, vfs = gofer_pair
+    _clear(scratch)
+    os.mkdir(os.path.join(scratch, "a"))
+    os.symlink("a/", os.path.join(scratch, "b"))
+    link = os.lstat(os.path.join(scratch, "b"))
+    assert _ours(vfs, "b/../b", False) == (link.st_dev, link.st_ino)
+    target = os.stat(os.path.join(scratch, "a"))
+    assert _ours(vfs, "b/../b", True) == (target.st_dev, target.st_ino)
