@@ -162,8 +162,10 @@ class ViewBuilder:
         gets its own overlay (or read-only bind), and one with mounts below it (locked
         here) a read-only recursive bind. /dev, /proc and /sys are the sandbox's own."""
         memory = self.cfg.overlay == "memory"
-        ffi.mount("sandvisor-root", new_root, "tmpfs", ffi.MS_NOSUID,
-                  f"mode={os.fstat(self.root_src).st_mode & 0o7777:o}")
+        # the root directory lives on the staging tmpfs with the upper layers, so the
+        # root's statfs shows the --disk limit they share (sentry.runner._overlay_full)
+        os.chmod(new_root, os.fstat(self.root_src).st_mode & 0o7777)
+        ffi.mount(new_root, new_root, None, ffi.MS_BIND)
         for top in self.top:
             target = os.path.join(new_root, top.name)
             if top.name in ("dev", "proc", "sys"):

@@ -18,7 +18,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-PYTHON=${PYTHON:-python3}
+# /usr/bin/python3 when there is one: a venv on it is usable by every user (the rootless
+# tests run sandvisor as an unprivileged account); a python under /root would not be
+PYTHON=${PYTHON:-$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3 )}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
