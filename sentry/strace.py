@@ -6,14 +6,20 @@ Prototypes (argument names and C types) come from python-ptrace's tables, by imp
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import sys
 import time
 
-from ptrace.syscall.prototypes import SYSCALL_PROTOTYPES
-
 from sentry.events import Continue, Error, InjectFd, Return
 from syscalls.table import NAMES, TABLE
+
+@functools.cache
+def _prototypes() -> dict:
+    # imported when first needed: python-ptrace's tables cost start-up time otherwise
+    from ptrace.syscall.prototypes import SYSCALL_PROTOTYPES
+    return SYSCALL_PROTOTYPES
+
 
 _STRING_TYPES = {"const char *", "char *"}
 _SIGNED = {"int", "long", "pid_t", "off_t", "loff_t"}
@@ -37,7 +43,7 @@ class Strace:
 def snapshot(task, nr: int, args) -> dict[int, bytes | None]:
     """The string arguments of the call, read from the caller while it waits for its
     answer (after it, the memory may hold something else): {arg index: bytes or None}."""
-    proto = SYSCALL_PROTOTYPES.get(NAMES.get(nr, ""))
+    proto = _prototypes().get(NAMES.get(nr, ""))
     snap: dict[int, bytes | None] = {}
     if proto:
         for i, ((ctype, _name), value) in enumerate(zip(proto[1], args)):
@@ -51,7 +57,7 @@ def snapshot(task, nr: int, args) -> dict[int, bytes | None]:
 
 def decode_args(name: str, args, snap: dict, max_string: int = MAX_STRING) -> list[str]:
     """The arguments as strace shows them: strings from the snapshot, ints signed."""
-    proto = SYSCALL_PROTOTYPES.get(name)
+    proto = _prototypes().get(name)
     if not proto:
         return [hex(a) for a in args[:3]]
     return [_arg(snap.get(i), ctype, value, max_string)

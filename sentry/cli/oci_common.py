@@ -10,8 +10,6 @@ from dataclasses import dataclass
 
 import click
 
-from sentry.oci.state import Store
-
 EXIT_ERROR = 1
 
 
@@ -23,7 +21,8 @@ class Globals:
     debug: bool = False
     platform: str = "auto"
 
-    def store(self) -> Store:
+    def store(self):
+        from sentry.oci.state import Store  # not on `do`'s start-up path
         return Store(self.root)
 
 

@@ -73,11 +73,20 @@ class Platform(abc.ABC):
         """Answer syscalls until `loop.stopping()`; `loop` also gets the fds to watch."""
 
 
+# name -> (module, class); "auto" picks the first usable one, in this order. Loaded
+# only when asked for: the ptrace platform's imports (python-ptrace) cost start-up time
+_PLATFORMS = {"unotify": ("sentry.platform.unotify", "UnotifyPlatform"),
+              "ptrace": ("sentry.platform.ptrace", "PtracePlatform")}
+
+
+def _load(name: str) -> type[Platform]:
+    import importlib
+    module, cls = _PLATFORMS[name]
+    return getattr(importlib.import_module(module), cls)
+
+
 def _registry() -> dict[str, type[Platform]]:
-    from sentry.platform.ptrace import PtracePlatform
-    from sentry.platform.unotify import UnotifyPlatform
-    # order matters: "auto" picks the first usable one
-    return {UnotifyPlatform.name: UnotifyPlatform, PtracePlatform.name: PtracePlatform}
+    return {name: _load(name) for name in _PLATFORMS}
 
 
 def probe_all() -> list[Probe]:
@@ -87,17 +96,17 @@ def probe_all() -> list[Probe]:
 def choose(name: str = "auto") -> Platform:
     """The platform called `name`, or the first usable one for "auto"; never a silent
     fallback from an explicit choice."""
-    registry = _registry()
     if name == "auto":
-        for cls in registry.values():
+        for candidate in _PLATFORMS:
+            cls = _load(candidate)
             if cls.probe().usable:
                 return cls()
         reasons = "; ".join(f"{p.name}: {p.reason}" for p in probe_all())
         raise PlatformUnavailable(f"no usable platform on this host ({reasons})")
-    cls = registry.get(name)
-    if cls is None:
+    if name not in _PLATFORMS:
         raise PlatformUnavailable(f"unknown platform {name!r}; choose from "
-                                  f"{', '.join(registry)} (see `sandvisor help platforms`)")
+                                  f"{', '.join(_PLATFORMS)} (see `sandvisor help platforms`)")
+    cls = _load(name)
     probe = cls.probe()
     if not probe.usable:
         raise PlatformUnavailable(f"platform {name} is not usable here: {probe.reason}")

@@ -1,6 +1,5 @@
 """The gofer protocol: every message round-trips; garbage is refused, never crashes."""
 
-import dataclasses
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -76,4 +75,13 @@ def test_every_request_carries_credentials():
     for msg_id, cls in ALL:
         if msg_id < p.MsgId.R_OK:
             assert cls.KINDS[0] == ("creds", "creds"), cls.__name__
-        assert dataclasses.is_dataclass(cls)
+        # immutable, and only the declared fields
+        assert issubclass(cls, tuple) and cls._fields == tuple(n for n, _ in cls.KINDS)
+        assert not hasattr(cls(*[None] * len(cls.KINDS)), "__dict__")
+
+
+def test_messages_of_different_types_never_compare_equal():
+    path = (b"a",)
+    assert p.Stat(p.Creds(), path, 1) != p.Unlink(p.Creds(), path, 1)
+    assert p.Stat(p.Creds(), path, 1) == p.Stat(p.Creds(), path, 1)
+    assert len({p.Stat(p.Creds(), path, 1), p.Stat(p.Creds(), path, 1)}) == 1
