@@ -17,7 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sentry import ffi
 from sentry.config import ConfigError, SandboxConfig
@@ -327,8 +327,7 @@ class ViewBuilder:
         return ffi.openat2(root_fd, path, os.O_PATH | os.O_CLOEXEC, 0, ffi.RESOLVE_IN_ROOT)
 
 
-@dataclass
-class _Top:
+class _Top(NamedTuple):
     name: str
     mode: int
     link: str | None = None    # a symlink's target
