@@ -18,6 +18,7 @@ import stat
 from gofer import protocol as p
 from sentry import ffi
 
+_NO_LINKS = ffi.RESOLVE_BENEATH | ffi.RESOLVE_NO_SYMLINKS | ffi.RESOLVE_NO_MAGICLINKS
 _DIR_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC
 _PATH_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
 _MAX_REQUEST = 1 << 18
@@ -139,6 +140,14 @@ class Gofer:
     def _walk_dirs(self, path: tuple[bytes, ...]) -> int:
         """Open the directory `path` (every name a directory, none followed). The
         result may be the root descriptor itself: release it with _release."""
+        if len(path) > 1:
+            # One kernel walk refusing every symlink and '..' (so it cannot leave the
+            # root) replaces one open and one close per name; when it fails, the walk
+            # below finds out why, name by name (which symlink, which name is missing).
+            try:
+                return ffi.openat2(self.root_fd, b"/".join(path), _DIR_FLAGS, 0, _NO_LINKS)
+            except OSError:
+                pass
         cur = self.root_fd
         try:
             for i, name in enumerate(path):

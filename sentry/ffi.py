@@ -177,10 +177,18 @@ def pidfd_send_signal(pidfd: int, sig: int) -> None:
     _check(_syscall(NR_PIDFD_SEND_SIGNAL, pidfd, sig, None, 0))
 
 
+_HOW: dict[tuple[int, int, int], ctypes.Array] = {}   # struct open_how, by value
+_HOW_SIZE = ctypes.c_size_t(OPEN_HOW.size)
+
+
 def openat2(dirfd: int, path: str | bytes, flags: int, mode: int = 0, resolve: int = 0) -> int:
     raw = path.encode() if isinstance(path, str) else path
-    how = ctypes.create_string_buffer(OPEN_HOW.pack(flags, mode, resolve), OPEN_HOW.size)
-    return _check(_syscall(NR_OPENAT2, dirfd, raw, how, ctypes.c_size_t(OPEN_HOW.size)))
+    how = _HOW.get((flags, mode, resolve))
+    if how is None:  # the kernel only reads it: the few combinations in use are kept
+        how = ctypes.create_string_buffer(OPEN_HOW.pack(flags, mode, resolve), OPEN_HOW.size)
+        if len(_HOW) < 64:
+            _HOW[(flags, mode, resolve)] = how
+    return _check(_syscall(NR_OPENAT2, dirfd, raw, how, _HOW_SIZE))
 
 
 def errno_name(err: int) -> str:
