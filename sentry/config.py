@@ -72,6 +72,9 @@ class SandboxConfig:
     terminal: bool = False     # OCI process.terminal: a new pty inside, master sent out
     # the application's capabilities: {"bounding"|"effective"|"permitted"|"inheritable": [names]}
     capabilities: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_CAPABILITIES))
+    # OCI linux.seccomp compiled to BPF (sentry.oci.seccomp): loaded in the application
+    # child before the sandbox's own filter
+    app_seccomp: bytes | None = None
     # set by the Supervisor: an unprivileged caller, in a user namespace of its own
     rootless: bool = False
 

@@ -261,6 +261,9 @@ def _exec_app(cfg: SandboxConfig, trap_sock: socket.socket, status_fd: int, plat
         # socket the trap is handed over on (closed before exec)
         _close_all_but({trap_sock.fileno(), gate_fd, master})
         ffi.prctl(ffi.PR_SET_NO_NEW_PRIVS, 1)
+        if cfg.app_seccomp:
+            # the container's own profile first: the strictest action of all filters wins
+            ffi.seccomp_load_filter(cfg.app_seccomp, 0)
         platform.child_install(trap_sock, bpf)
     except OSError as exc:
         _die(f"cannot start the application: {exc}", -1, trap_sock)

@@ -153,8 +153,8 @@ def parse_config(config: dict, bundle: str, platform: str = "auto") -> Bundle:
     for mount in config.get("mounts", []) or []:
         _add_mount(cfg, mount, bundle, notes)
     if linux.get("seccomp"):
-        notes.append("linux.seccomp: the sandbox's own filter applies; the container profile "
-                     "is not installed on top of it")
+        from sentry.oci.seccomp import compile_profile
+        cfg.app_seccomp = compile_profile(linux["seccomp"])
     hooks = {}
     for kind in HOOK_KINDS:
         entries = (config.get("hooks") or {}).get(kind) or []
