@@ -129,3 +129,82 @@ class Cgroup:
                 os.rmdir(d)
             except OSError:
                 pass
+
+
+class SampledLimits:
+    """Memory and pids limits where no cgroup can be made (rootless): the sandbox's
+    processes, found from its init down, are sampled every INTERVAL seconds. Memory is
+    the sum of their proportional set sizes (each shared page counted once, as a cgroup
+    counts it); above the limit the application is killed, as the OOM killer would. A
+    program can overshoot the memory limit by what it touches in one interval. The pids
+    limit is checked by the sentry on every clone, fork and vfork (count_tasks, refused
+    with EAGAIN at the limit, as pids.max refuses), with RLIMIT_NPROC, counted per user in
+    the sandbox's own user namespace, behind it for forks that race the check."""
+
+    INTERVAL = 0.05
+
+    def __init__(self, init_pid: int, limits: Limits):
+        self.init_pid = init_pid
+        self.memory = limits.memory
+        self.pids = limits.pids
+        self.memory_hit = False
+        self.pids_hit = False
+        self.peak_memory = 0
+        self.peak_pids = 0
+
+    def count_tasks(self) -> int:
+        """Processes and threads in the sandbox now (what a cgroup's pids counts)."""
+        return sum(_threads(pid) for pid in _descendants(self.init_pid))
+
+    def sample(self) -> bool:
+        """Take one sample; True when the memory limit is exceeded."""
+        pids = _descendants(self.init_pid)
+        tasks = memory = 0
+        for pid in pids:
+            tasks += _threads(pid)
+            if self.memory is not None:
+                memory += _pss(pid)
+        self.peak_pids = max(self.peak_pids, tasks)
+        self.peak_memory = max(self.peak_memory, memory)
+        if self.pids is not None and tasks >= self.pids:
+            self.pids_hit = True
+        if self.memory is not None and memory > self.memory:
+            self.memory_hit = True
+            return True
+        return False
+
+
+def _descendants(root: int) -> list[int]:
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+            except OSError:
+                continue
+    return out
+
+
+def _threads(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0

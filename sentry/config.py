@@ -61,6 +61,8 @@ class SandboxConfig:
     file_access: str = "direct"        # direct (the sentry walks beneath the donated root) | gofer
     strace: bool = False
     strace_log: str | None = None
+    strace_syscalls: frozenset[str] | None = None   # None: every trapped syscall
+    strace_log_size: int = 64          # bytes of each string or buffer shown
     debug_log: str | None = None
     timeout: float | None = None
     # OCI containers: the application itself is pid 1 (runc's semantics), and it waits
@@ -109,6 +111,8 @@ class SandboxConfig:
                 raise ConfigError(f"{name} {value}: give a positive number")
         if self.disk_bytes is not None and self.overlay != "memory":
             raise ConfigError("--disk limits the memory overlay: use it with --overlay memory")
+        if self.strace_log_size < 0:
+            raise ConfigError(f"--strace-log-size {self.strace_log_size}: give a size >= 0")
         if len(self.hostname) > 64:
             raise ConfigError("--hostname: at most 64 characters")
 
@@ -152,3 +156,14 @@ def parse_user(spec: str) -> tuple[int, int | None]:
         return int(uid), (int(gid) if gid else None)
     except ValueError:
         raise ConfigError(f"--user {spec!r}: use numeric UID[:GID]") from None
+
+
+def parse_syscalls(spec: str, what: str) -> frozenset[str]:
+    """A comma-separated list of x86_64 syscall names."""
+    from syscalls.table import NUMBERS
+    names = frozenset(n.strip() for n in spec.split(",") if n.strip())
+    unknown = sorted(n for n in names if n not in NUMBERS)
+    if unknown or not names:
+        raise ConfigError(f"{what} {spec!r}: unknown syscall names {unknown} "
+                          "(see `sandvisor help syscalls`)" if unknown else f"{what}: empty list")
+    return names

@@ -160,6 +160,9 @@ class Kernel:
     trace: Callable | None = None
     trap_host: bool = False           # host syscalls are trapped too (and continued)
     still_valid: Callable[[], bool] = lambda: True   # set by the platform per event
+    # nr -> check(task, nr, args) -> answer, for host syscalls trapped only to be checked
+    # (compile_filter's `guarded`): CONTINUE lets them run
+    guards: dict[int, Callable] = field(default_factory=dict)
     log_error: Callable[[str], None] = lambda msg: None
 
     def task(self, tid: int) -> Task:
@@ -179,6 +182,9 @@ class Kernel:
         handlers, max_nr = _handlers()
         handler = handlers[nr] if 0 <= nr <= max_nr else None
         if handler is None:
+            guard = self.guards.get(nr) if self.guards else None
+            if guard is not None:
+                return guard(task, nr, args)
             return CONTINUE if self.trap_host else Error(errno.ENOSYS)
         try:
             return handler(self, task, args)

@@ -12,6 +12,7 @@ sandbox's exit status is the application's (128+N when killed by signal N), 124 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import resource
@@ -25,9 +26,10 @@ from dataclasses import dataclass
 
 from gofer.client import DirectClient, GoferClient
 from gofer.protocol import Creds, DonateRoot, ROk, ShowCgroups, WalkOpen
-from sentry.cgroups import Cgroup, CgroupError
+from sentry.cgroups import Cgroup, CgroupError, SampledLimits
 from sentry import ffi, userns
 from sentry.config import ConfigError, SandboxConfig
+from sentry.events import CONTINUE, Error
 from sentry.kernel import Kernel
 from sentry.platform import PlatformUnavailable, choose
 from sentry.platform.bpf import compile_filter
@@ -39,6 +41,7 @@ _FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, sign
               signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
 _SI_KERNEL = 0x80
 GOFER_GRACE = 2.0
+_SENTRY_TASKS = 8   # rootless: the sentry's tasks under the sandbox's uid (RLIMIT_NPROC)
 
 
 class SandboxError(Exception):
@@ -101,6 +104,10 @@ class Supervisor:
         self.gate_w = -1            # cfg.gated: written once by start()
         self.trap_sock = None       # cfg.gated: the child reports readiness on it
         self.readiness: str | None = None
+        self.sampled = False        # rootless limits: sampled instead of a cgroup
+        self.sampler: SampledLimits | None = None
+        self.memory_killed = False
+        self.next_sample: float | None = None   # rootless memory limit: when to sample
 
     # -- lifecycle -------------------------------------------------------------
     def run(self) -> Outcome:
@@ -142,19 +149,37 @@ class Supervisor:
         self.cfg.cgroup_dirs = dict(self.cgroup.dirs)
 
     def _rlimit_fallback(self) -> None:
-        """An unprivileged sentry has no cgroup of its own to limit: memory becomes each
-        process's address-space limit and pids the number of processes of the sandbox's
-        user (counted in its own user namespace, so the host user's other processes do
-        not count)."""
+        """An unprivileged sentry has no cgroup of its own to limit: memory is sampled
+        (SampledLimits) and pids is RLIMIT_NPROC, which the kernel counts per user in the
+        sandbox's own user namespace (the caller's other processes do not count)."""
         limits = self.cfg.limits
-        if limits.memory is not None:
-            self.cfg.rlimits.append((resource.RLIMIT_AS, limits.memory, limits.memory))
-        if limits.pids is not None:
-            self.cfg.rlimits.append((resource.RLIMIT_NPROC, limits.pids, limits.pids))
         if limits.cpu_quota is not None or limits.cpu_shares is not None:
             raise SandboxError("CPU quotas need cgroups, which an unprivileged user does not "
                                "have here; use --cpu-seconds, or run as root")
-        self.debug("rootless: memory and pids limits enforced by rlimits")
+        if limits.pids is not None:
+            # a backstop for forks racing the sentry's check (_pids_guard): the count is
+            # per user, and the sentry's own tasks (its threads, the gofer) share it
+            backstop = limits.pids + _SENTRY_TASKS
+            self.cfg.rlimits.append((resource.RLIMIT_NPROC, backstop, backstop))
+        self.sampled = True   # SampledLimits, once init's pid is known
+        self.debug("rootless: memory limit sampled, pids limit by RLIMIT_NPROC")
+
+    _PROCESS_CREATION = ("clone", "fork", "vfork")   # clone3 is ENOSYS (syscalls/table.py)
+
+    def _guarded(self) -> frozenset[str]:
+        """Host syscalls the sentry checks before they run: rootless, process creation
+        against the pids limit (no cgroup counts it)."""
+        if self.sampled and self.cfg.limits.pids is not None:
+            return frozenset(self._PROCESS_CREATION)
+        return frozenset()
+
+    def _pids_guard(self, _task, _nr, _args):
+        """A new process or thread, refused with EAGAIN at the pids limit, as a cgroup's
+        pids.max refuses it (RLIMIT_NPROC still holds the line against racing forks)."""
+        if self.sampler.count_tasks() >= self.cfg.limits.pids:
+            self.sampler.pids_hit = True
+            return Error(errno.EAGAIN)
+        return CONTINUE
 
     def _limit_hit(self, kernel, outcome: "Outcome") -> str | None:
         """Which limit ended the run, if one did: memory, pids, cpu, time or disk."""
@@ -164,6 +189,11 @@ class Supervisor:
             if self.cgroup.oom_kills() > 0:
                 return "memory"
             if self.cgroup.pids_refused() > 0:
+                return "pids"
+        if self.sampler is not None:
+            if self.sampler.memory_hit:
+                return "memory"
+            if self.sampler.pids_hit:
                 return "pids"
         if self.cfg.cpu_seconds and (outcome.signal == signal.SIGXCPU or (
                 outcome.signal == signal.SIGKILL and self.usage
@@ -223,7 +253,8 @@ class Supervisor:
             mntns = os.open(f"/proc/{self.gofer_pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             raise SandboxError("the gofer exited during start-up") from None
-        bpf = compile_filter(self.platform.trap, self.cfg.strace, self.cfg.deny_syscalls)
+        bpf = compile_filter(self.platform.trap, self.cfg.strace, self.cfg.deny_syscalls,
+                             self._guarded())
         gate_r = -1
         if self.cfg.gated:
             gate_r, self.gate_w = os.pipe2(os.O_CLOEXEC)
@@ -276,6 +307,10 @@ class Supervisor:
         self.debug(f"init {pid} started")
         if self.cgroup is not None:
             self.cgroup.add(pid)
+        if self.sampled:
+            self.sampler = SampledLimits(pid, self.cfg.limits)
+            if self.cfg.limits.memory is not None:
+                self.next_sample = time.monotonic() + SampledLimits.INTERVAL
         trap_parent.send(b"g")
         try:
             self.platform.attach(trap_parent, self.init_pidfd, timeout=30)
@@ -306,12 +341,16 @@ class Supervisor:
         hooks = self.tracers[:]
         if self.cfg.strace:
             from sentry.strace import Strace
-            hooks.append(Strace(self.cfg.strace_log))
+            hooks.append(Strace(self.cfg.strace_log, self.cfg.strace_log_size,
+                                self.cfg.strace_syscalls))
         if self.cfg.audit_log:
             from sentry.strace import Audit
             self.audit = Audit(self.cfg.audit_log)
             hooks.append(self.audit)
         kernel.trace = _chain(hooks)
+        if self._guarded():
+            from syscalls.table import NUMBERS
+            kernel.guards = {NUMBERS[name]: self._pids_guard for name in self._guarded()}
         self.sigfd = _SignalFd(_FORWARDED)
         return kernel
 
@@ -324,16 +363,27 @@ class Supervisor:
         return self.finished
 
     def poll_timeout_ms(self) -> int:
-        if self.deadline is None and self.gofer_dead_at is None:
+        if self.deadline is None and self.gofer_dead_at is None and self.next_sample is None:
             return -1  # the common case, asked once per event: keep it cheap
         now = time.monotonic()
+        if self.next_sample is not None and now >= self.next_sample:
+            self._sample(now)
         ends = [t for t in (self.deadline,
-                            self.gofer_dead_at and self.gofer_dead_at + GOFER_GRACE) if t]
+                            self.gofer_dead_at and self.gofer_dead_at + GOFER_GRACE,
+                            self.next_sample) if t]
         left = min(ends) - now
         if left <= 0:
             self._expire(now)
             return 0
         return int(left * 1000) + 1
+
+    def _sample(self, now: float) -> None:
+        self.next_sample = now + SampledLimits.INTERVAL
+        if self.sampler.sample() and not self.memory_killed:
+            self.memory_killed = True
+            self.debug(f"memory limit: {self.sampler.peak_memory} bytes in use; killing the "
+                       "application")
+            self._signal_app(signal.SIGKILL)   # as the OOM killer would
 
     def _expire(self, now: float) -> None:
         if self.deadline and now >= self.deadline and not self.reason:

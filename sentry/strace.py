@@ -12,7 +12,7 @@ import sys
 import time
 
 from sentry.events import Continue, Error, InjectFd, Return
-from syscalls.table import NAMES, TABLE
+from syscalls.table import NAMES, NUMBERS, TABLE
 
 @functools.cache
 def _prototypes() -> dict:
@@ -27,11 +27,15 @@ MAX_STRING = 64
 
 
 class Strace:
-    def __init__(self, path: str | None, max_string: int = MAX_STRING):
+    def __init__(self, path: str | None, max_string: int = MAX_STRING,
+                 only: frozenset[str] | None = None):
         self.out = open(path, "a", buffering=1) if path else sys.stderr
         self.max_string = max_string
+        self.only = None if only is None else frozenset(NUMBERS[n] for n in only)
 
     def __call__(self, task, nr: int, args, result, snap) -> None:
+        if self.only is not None and nr not in self.only:
+            return
         name = NAMES.get(nr, f"syscall_{nr}")
         shown = decode_args(name, args, snap, self.max_string)
         entry = TABLE.get(nr)

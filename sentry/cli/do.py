@@ -10,7 +10,8 @@ import click
 from sentry import profile
 from sentry.cgroups import Limits
 from sentry.learn import Guard, Learner
-from sentry.config import ConfigError, SandboxConfig, parse_size, parse_user, parse_volume
+from sentry.config import (ConfigError, SandboxConfig, parse_size, parse_syscalls, parse_user,
+                           parse_volume)
 
 EXIT_SANDBOX_ERROR = 125
 
@@ -44,6 +45,10 @@ def _fail(message: str) -> None:
                    "gofer: every file operation is a request to the gofer process.")
 @click.option("--strace", is_flag=True, help="Log every trapped syscall.")
 @click.option("--strace-log", default=None, metavar="FILE", help="Where --strace writes.")
+@click.option("--strace-syscalls", default=None, metavar="LIST",
+              help="--strace shows only these syscalls (comma-separated names).")
+@click.option("--strace-log-size", type=int, default=64, show_default=True, metavar="BYTES",
+              help="--strace shows at most this much of each string or buffer.")
 @click.option("--debug-log", default=None, metavar="FILE", help="Write sandvisor's own log here.")
 @click.option("--timeout", type=float, default=None, metavar="SECONDS",
               help="Kill the sandbox after this long (exit status 124).")
@@ -61,8 +66,7 @@ def _fail(message: str) -> None:
               help="Write the outcome (status, limit reached, usage) as JSON.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platform, file_access,
-       strace,
-       strace_log, debug_log, timeout, memory, pids_limit, cpu_seconds, disk, audit_log,
+       strace, strace_log, strace_syscalls, strace_log_size, debug_log, timeout, memory, pids_limit, cpu_seconds, disk, audit_log,
        profile_path, learn, result_json, command):
     """Run COMMAND in a sandbox: by default the host's root, read-only with a writable
     overlay in memory that is discarded at exit, the caller's cwd and environment, and
@@ -79,8 +83,11 @@ def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platfor
             argv=list(command), root=root, overlay=overlay,
             volumes=[parse_volume(v) for v in volumes], tmpfs=list(tmpfs), network=network,
             cwd=cwd or _caller_cwd(), env=environ, hostname=hostname, uid=uid, gid=gid,
-            platform=platform, file_access=file_access, strace=strace or bool(strace_log),
-            strace_log=strace_log,
+            platform=platform, file_access=file_access,
+            strace=strace or bool(strace_log) or bool(strace_syscalls),
+            strace_log=strace_log, strace_log_size=strace_log_size,
+            strace_syscalls=parse_syscalls(strace_syscalls, "--strace-syscalls")
+            if strace_syscalls else None,
             debug_log=debug_log, timeout=timeout,
             limits=Limits(memory=parse_size(memory, "--memory") if memory else None,
                           memory_swap=parse_size(memory, "--memory") if memory else None,

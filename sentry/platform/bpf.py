@@ -41,17 +41,19 @@ HANDOVER_SENDMSG_FLAGS = 0x4040  # MSG_NOSIGNAL | MSG_DONTWAIT
 
 
 def compile_filter(trap: str = "notify", trap_host: bool = False,
-                   deny: frozenset[str] = frozenset()) -> bytes:
+                   deny: frozenset[str] = frozenset(),
+                   guarded: frozenset[str] = frozenset()) -> bytes:
     """BPF for the table. `trap` is how emulated syscalls reach the sentry: "notify"
     (user notification) or "trace" (ptrace). With `trap_host`, host syscalls are
     trapped too (for --strace), and the sentry lets them run unchanged. Syscalls named
-    in `deny` (a profile's) fail with EPERM whatever their disposition."""
-    key = (trap, trap_host, deny)
+    in `deny` (a profile's) fail with EPERM whatever their disposition; the host
+    syscalls named in `guarded` are trapped for a check (Kernel.guards) before they run."""
+    key = (trap, trap_host, deny, guarded)
     if key in _cache:
         return _cache[key]
     prog = _load_cached(key)
     if prog is None:
-        prog = _compile(trap, trap_host, deny)
+        prog = _compile(trap, trap_host, deny, guarded)
         _store_cached(key, prog)
     _cache[key] = prog
     return prog
@@ -64,7 +66,8 @@ def _fingerprint(key: tuple) -> str:
     """Everything the program depends on: the table, the options, libseccomp's output
     format (CACHE_VERSION, bumped when the compiler changes)."""
     table = [(e.nr, e.disposition.value, e.errno, e.arg_rules) for e in TABLE.values()]
-    text = repr((CACHE_VERSION, key[0], key[1], sorted(key[2]), HANDOVER_SENDMSG_FLAGS, table))
+    text = repr((CACHE_VERSION, key[0], key[1], sorted(key[2]), sorted(key[3]),
+                 HANDOVER_SENDMSG_FLAGS, table))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -105,7 +108,8 @@ def _store_cached(key: tuple, prog: bytes) -> None:
         pass  # no cache: the next sandbox compiles again
 
 
-def _compile(trap: str, trap_host: bool, deny: frozenset[str]) -> bytes:
+def _compile(trap: str, trap_host: bool, deny: frozenset[str],
+             guarded: frozenset[str] = frozenset()) -> bytes:
     import pyseccomp as seccomp  # only on a cache miss: its import alone costs ~20 ms
     trap_action = seccomp.NOTIFY if trap == "notify" else seccomp.TRACE(0)
     f = seccomp.SyscallFilter(defaction=seccomp.ERRNO(errno.ENOSYS))
@@ -116,7 +120,7 @@ def _compile(trap: str, trap_host: bool, deny: frozenset[str]) -> bytes:
         if entry.name in deny:
             f.add_rule(seccomp.ERRNO(errno.EPERM), entry.nr)
         elif entry.disposition is Disposition.HOST:
-            action = trap_action if trap_host else seccomp.ALLOW
+            action = trap_action if trap_host or entry.name in guarded else seccomp.ALLOW
             if entry.arg_rules:
                 _add_arg_rules(f, entry, action, action)
             elif trap_host and entry.name == "sendmsg":

@@ -41,6 +41,25 @@ def test_controlling_terminal_is_usable_inside():
     assert lines[0].startswith("/dev/pts/") and "to-tty" in lines, out
 
 
+def test_strace_syscalls_filters_and_log_size_cuts(tmp_path):
+    log = tmp_path / "strace.log"
+    long_name = "/no/" + "x" * 100
+    res = run_do(["--strace-log", str(log), "--strace-syscalls", "openat,mkdir",
+                  "--strace-log-size", "12", "--", "sh", "-c", f"cat {long_name}; mkdir /tmp/q"])
+    assert res.returncode == 0, res.stderr
+    lines = log.read_text().splitlines()
+    names = {line.split("] ", 1)[1].split("(", 1)[0] for line in lines}
+    assert names == {"openat", "mkdir"}, names
+    opened = [line for line in lines if "/no/xxx" in line]
+    assert opened and all("x" * 13 not in line for line in opened)   # cut at 12 bytes
+    assert any("'/no/xxxxxxxx'..." in line for line in opened)
+
+
+def test_strace_syscalls_refuses_unknown_names():
+    res = run_do(["--strace-syscalls", "openat,no_such_call", "--", "true"])
+    assert res.returncode == 125 and "no_such_call" in res.stderr
+
+
 def test_strace_log_decodes_paths_and_errors(tmp_path):
     log = tmp_path / "strace.log"
     res = run_do(["--strace-log", str(log), "--", "cat", "/no/such/file"])
