@@ -68,6 +68,17 @@ def test_trap_host_traps_host_syscalls_but_not_the_handover():
         bpf.SECCOMP_RET_ALLOW
 
 
+def test_guarded_host_syscalls_are_trapped_and_keep_their_arg_rules():
+    prog = bpf.compile_filter("notify", guarded=frozenset({"clone", "fork"}))
+    clone = NUMBERS["clone"]
+    assert bpf.evaluate(prog, NUMBERS["fork"], X86_64) == bpf.SECCOMP_RET_USER_NOTIF
+    assert bpf.evaluate(prog, clone, X86_64, (0x01200011,)) == bpf.SECCOMP_RET_USER_NOTIF
+    assert bpf.evaluate(prog, clone, X86_64, (ffi.CLONE_NEWUSER | 0x11,)) == \
+        bpf.SECCOMP_RET_ERRNO | errno.EPERM                  # still refused outright
+    assert bpf.evaluate(prog, NUMBERS["vfork"], X86_64) == bpf.SECCOMP_RET_ALLOW
+    assert bpf.compile_filter("notify") != prog
+
+
 def test_trace_mode_uses_ret_trace():
     prog = bpf.compile_filter("trace")
     assert bpf.evaluate(prog, NUMBERS["openat"], X86_64) & bpf.SECCOMP_RET_ACTION_FULL == \
