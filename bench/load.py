@@ -379,6 +379,14 @@ def _add_ratios(row: dict) -> None:
 
 # -- output -----------------------------------------------------------------------------
 
+def _range(samples: list[float], fmt: str | None = None) -> str:
+    """' (min–max)' of the runs, when there was more than one."""
+    if len(samples) < 2:
+        return ""
+    show = fmt.format if fmt else _fmt
+    return f" ({show(min(samples))}–{show(max(samples))})"
+
+
 def markdown(report: dict) -> list[str]:
     """The load tables: one row per target (a load cell has too many figures for the
     workload x target grid of the main table)."""
@@ -389,7 +397,9 @@ def markdown(report: dict) -> list[str]:
             continue
         wl = LOAD_BY_NAME[w["name"]]
         row = report["results"][w["name"]]
-        lines += ["", f"**{w['name']}**: {wl.describe(params)}; {params.runs} run(s).", ""]
+        runs = (f"median of {params.runs} runs (min–max of the runs)" if params.runs > 1
+                else "1 run")
+        lines += ["", f"**{w['name']}**: {wl.describe(params)}; {runs}.", ""]
         if w["name"] == "load-builds":
             lines += [f"| target | all {params.sandboxes} done, s | builds/s | "
                       "latency median, s | p95, s | max, s | vs native (wall / median) |",
@@ -406,13 +416,17 @@ def markdown(report: dict) -> list[str]:
             rat = st.get("ratio_native", {})
             if "latency_s" in st:
                 lat = st["latency_s"]
-                cells = [_fmt(st["wall_s"]), _fmt(st["throughput_per_s"]),
+                cells = [_fmt(st["wall_s"]) + _range(st["wall_samples"]),
+                         _fmt(st["throughput_per_s"]),
                          _fmt(lat["median"]), _fmt(lat["p95"]), _fmt(lat["max"]),
                          " / ".join(_ratio(rat.get(k)) for k in ("wall", "latency_median"))
                          if rat else "-"]
             else:
                 tr, ho = st["trapped_ns"], st["host_ns"]
-                cells = [f"{st['syscalls_per_s']:,.0f}" if st["syscalls_per_s"] else "-",
+                calls = 2 * params.threads * params.iterations
+                rates = [calls / x for x in st["loop_samples"] if x > 0]
+                cells = [f"{st['syscalls_per_s']:,.0f}" + _range(rates, "{:,.0f}")
+                         if st["syscalls_per_s"] else "-",
                          _fmt(tr["p50"] / 1e3), _fmt(tr["p99"] / 1e3), _fmt(tr["max"] / 1e6),
                          _fmt(ho["p50"]), _fmt(ho["p99"]), _fmt(st["wall_s"]),
                          " / ".join(_ratio(rat.get(k)) for k in ("throughput", "trapped_p50"))
