@@ -26,7 +26,7 @@ import shlex
 import statistics
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable
 
 from bench import driver
