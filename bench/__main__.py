@@ -1,5 +1,7 @@
 """`python -m bench [OPTIONS]`: run the benchmark suite.
 `python -m bench profile WORKLOAD`: one workload under sandvisor with the sentry profiled.
+`python -m bench --load`: only the load workloads (20 sandboxes building at once, one
+sandbox with 200 threads in syscalls; bench/load.py).
 `python -m bench list`: the workloads and the targets found on this machine."""
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ import argparse
 import sys
 
 from bench import driver
+from bench.load import LOAD_WORKLOADS, LoadParams
 from bench.workloads import BY_NAME, WORKLOADS
 
 
@@ -15,7 +18,20 @@ def _run_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=5, help="samples per workload and target (5)")
-    p.add_argument("--only", metavar="NAME,...", help="run only these workloads")
+    p.add_argument("--only", metavar="NAME,...", help="run only these workloads (the load "
+                   "workloads run only when named: load-builds, load-threads, or load for both)")
+    p.add_argument("--load", action="store_true",
+                   help="add the load workloads (bench/load.py) to the ones selected; with "
+                   "no --only, run only them")
+    p.add_argument("--load-runs", type=int, metavar="N",
+                   help="runs of each load workload and target (1)")
+    p.add_argument("--load-sandboxes", type=int, metavar="N",
+                   help="load-builds: sandboxes started at once (20; 4 with --quick)")
+    p.add_argument("--load-threads", type=int, metavar="N",
+                   help="load-threads: threads in the sandbox (200; 20 with --quick)")
+    p.add_argument("--load-iterations", type=int, metavar="K",
+                   help="load-threads: trapped + host syscalls per thread (500; 50 with "
+                   "--quick)")
     p.add_argument("--targets", metavar="NAME,...",
                    help="run only these targets (a prefix selects a family: sandvisor)")
     p.add_argument("--target-cmd", action="append", default=[], metavar="NAME=PREFIX",
@@ -53,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["list"]:
         for w in WORKLOADS:
             print(f"{w.name:14} {w.unit:3} {w.kind:7} {w.title}")
+        params = LoadParams.defaults()
+        for lw in LOAD_WORKLOADS:
+            print(f"{lw.name:14} {'':3} {lw.kind:7} {lw.describe(params)} (only when named)")
         print()
         for t in driver.discover_targets():
             state = "" if t.available else f"   (not run: {t.reason})"
@@ -61,10 +80,20 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["run"]:
         argv = argv[1:]
     a = _run_parser().parse_args(argv)
-    report = driver.main_run(runs=a.runs, only=a.only, targets=a.targets,
+    only = a.only
+    if a.load:
+        only = f"{only},load" if only else "load"
+    params = LoadParams.defaults(a.quick)
+    for name in ("runs", "sandboxes", "threads", "iterations"):
+        value = getattr(a, f"load_{name}")
+        if value is not None:
+            if value < 1:
+                raise SystemExit(f"--load-{name} must be at least 1")
+            setattr(params, name, value)
+    report = driver.main_run(runs=a.runs, only=only, targets=a.targets,
                              target_cmds=tuple(a.target_cmd), json_path=a.json,
                              markdown_path=a.markdown, chart_path=a.chart, quick=a.quick,
-                             timeout=a.timeout, timing=a.timing)
+                             timeout=a.timeout, timing=a.timing, load_params=params)
     failed = any(c["status"] == "failed" for row in report["results"].values()
                  for c in row.values())
     return 1 if failed else 0

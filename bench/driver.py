@@ -20,10 +20,14 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.workloads import BY_NAME, WORKLOADS, Prepared, Workload
+
+if TYPE_CHECKING:
+    from bench.load import LoadParams   # bench.load imports this module
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -72,6 +76,16 @@ def _file_access_modes() -> tuple[str, list[str]] | None:
         if any(key in param.name for key in ("file_access", "directfs", "fsmode", "gofer")):
             return param.opts[0], list(param.type.choices)
     return None
+
+
+def default_file_access() -> str | None:
+    """The file-access mode `sandvisor do` uses when not told (None: no such option)."""
+    modes = _file_access_modes()
+    if not modes:
+        return None
+    from sentry.cli.do import do      # importable: _file_access_modes just did
+    param = next(p for p in do.params if p.opts and p.opts[0] == modes[0])
+    return param.default if param.default in modes[1] else None
 
 
 def discover_targets() -> list[Target]:
@@ -343,6 +357,20 @@ def _ratio(value: float | None) -> str:
 
 
 def markdown(report: dict) -> str:
+    """The workload x target table (and goals, cross-check), then the load tables."""
+    regular = [w for w in report["workloads"] if w["kind"] != "load"]
+    lines = _grid_markdown({**report, "workloads": regular}) if regular else []
+    if len(regular) < len(report["workloads"]):
+        from bench import load
+        lines += load.markdown(report)
+    missing = [t for t in report["targets"] if not t["available"]]
+    if missing:
+        lines += ["", "Not run: " + "; ".join(f"{t['name']}: {t['reason']}" for t in missing)
+                  + "."]
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _grid_markdown(report: dict) -> list[str]:
     targets = [t for t in report["targets"] if t["available"]]
     names = [t["name"] for t in targets]
     runsc = next((n for n in names if n.startswith("runsc")), None)
@@ -376,10 +404,6 @@ def markdown(report: dict) -> str:
             text += f" ({g['workloads']} ok)"
         geo.append(text)
     lines.append("| **geomean vs native** | | " + " | ".join(geo) + " |")
-    missing = [t for t in report["targets"] if not t["available"]]
-    if missing:
-        lines += ["", "Not run: " + "; ".join(f"{t['name']}: {t['reason']}" for t in missing)
-                  + "."]
     failures = [(w["name"], n, report["results"][w["name"]][n].get("error", ""))
                 for w in report["workloads"] for n in names
                 if report["results"][w["name"]][n]["status"] == "failed"]
@@ -433,29 +457,36 @@ def markdown(report: dict) -> str:
             cells = [_fmt(report["results"][w["name"]][n].get(f"{other}_median"))
                      for n in names]
             lines.append(f"| {w['title']} | {w['unit']} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def machine_markdown(report: dict) -> str:
     m = report["machine"]
     peers = ", ".join(f"{k} {v}" for k, v in m["peers"].items() if v)
+    if any(w["kind"] != "load" for w in report["workloads"]):
+        runs = f"{report['config']['runs']} runs per cell"
+    else:
+        runs = f"{report['config']['load']['runs']} run(s) of each load workload"
     return (f"- {m['nproc']} CPUs: {m['cpu']}, {m['mem_gib']} GiB RAM\n"
             f"- kernel {m['kernel']}, {m['distro']}\n"
             f"- driver Python {m['python']} (the sentry runs on it); workloads' python: "
             f"{m['sandbox_python']}\n"
             f"- {peers}\n"
-            f"- measured {report['started']}, {report['config']['runs']} runs per cell, "
+            f"- measured {report['started']}, {runs}, "
             f"{'--quick sizes' if report['config']['quick'] else 'full sizes'}, "
             f"{report['duration_s']:.0f} s in all\n")
 
 
-def chart(report: dict, path: str) -> None:
+def chart(report: dict, path: str) -> bool:
+    """Draw the ratio-to-native bars; False when there is nothing to draw (load only)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     names = [t["name"] for t in report["targets"] if t["available"] and t["name"] != "native"]
-    workloads = report["workloads"]
+    workloads = [w for w in report["workloads"] if w["kind"] != "load"]
+    if not workloads:
+        return False
     fig, ax = plt.subplots(figsize=(max(8, 0.13 * len(workloads) * max(1, len(names)) + 2), 6))
     width = 0.8 / max(1, len(names))
     palette = plt.get_cmap("tab10")
@@ -485,6 +516,7 @@ def chart(report: dict, path: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return True
 
 
 # -- profile ----------------------------------------------------------------------------
@@ -533,8 +565,16 @@ def select(names: str | None, pool: dict, what: str) -> list:
 def main_run(runs: int = 5, only: str | None = None, targets: str | None = None,
              target_cmds: tuple[str, ...] = (), json_path: str | None = None,
              markdown_path: str | None = None, chart_path: str | None = None,
-             quick: bool = False, timeout: float = 600, timing: str = "inner") -> dict:
-    workloads = select(only, {w.name: w for w in WORKLOADS}, "workload")
+             quick: bool = False, timeout: float = 600, timing: str = "inner",
+             load_params: LoadParams | None = None) -> dict:
+    from bench import load
+    started = time.time()
+    # the load workloads (bench/load.py) run only when named: `--only load` selects both
+    pool = {w.name: w for w in WORKLOADS + load.LOAD_WORKLOADS}
+    chosen_workloads = select(only, pool, "workload") if only else list(WORKLOADS)
+    workloads = [w for w in chosen_workloads if isinstance(w, Workload)]
+    loads = [w for w in chosen_workloads if isinstance(w, load.LoadWorkload)]
+    params = load_params or load.LoadParams.defaults(quick)
     all_targets = {t.name: t for t in discover_targets()}
     for spec in target_cmds:
         name, sep, cmd = spec.partition("=")
@@ -546,8 +586,21 @@ def main_run(runs: int = 5, only: str | None = None, targets: str | None = None,
     for t in skipped:
         log(f"target {t.name}: not run ({t.reason})")
     runnable = [t for t in chosen if t.available]
-    log("targets: " + ", ".join(f"{t.name} [{t.command()}]" for t in runnable))
-    report = run_suite(workloads, runnable, runs, quick, timeout, timing)
+    # unless targets were named, the load workloads run under fewer targets (load.py)
+    load_targets = runnable if targets else load.default_targets(runnable)
+    used = runnable if workloads else load_targets
+    log("targets: " + ", ".join(f"{t.name} [{t.command()}]" for t in used))
+    report = run_suite(workloads, runnable if workloads else [], runs, quick, timeout,
+                       timing)
+    report["config"]["load"] = asdict(params)
+    if loads:
+        known = {t["name"] for t in report["targets"]}
+        report["targets"] += [{"name": t.name, "command": t.command(), "kind": t.kind,
+                               "available": True, "reason": ""}
+                              for t in load_targets if t.name not in known]
+        report["workloads"] += load.describe(loads, params)
+        report["results"].update(load.run_load(loads, load_targets, params, timeout))
+        report["duration_s"] = round(time.time() - started, 1)
     # list the targets that were not run, so the table can say so
     report["targets"] += [{"name": t.name, "command": t.command(), "kind": t.kind,
                            "available": False, "reason": t.reason} for t in skipped]
@@ -563,8 +616,8 @@ def main_run(runs: int = 5, only: str | None = None, targets: str | None = None,
         log(f"wrote {markdown_path}")
     if chart_path:
         try:
-            chart(report, chart_path)
-            log(f"wrote {chart_path}")
+            log(f"wrote {chart_path}" if chart(report, chart_path)
+                else "no chart: the load workloads have no bars to draw")
         except ImportError:
             log("no chart: matplotlib is not installed (pip install -e '.[bench]')")
     return report

@@ -53,6 +53,8 @@ class Gofer:
         # process (its cwd is its own /proc/self/fd), "/proc/self/fd/N" elsewhere
         self.proc_fd_dir = proc_fd_dir
         self.cgroup_fds = dict(cgroup_fds or {})
+        # run once the cgroup mounts are done (sentry/lockdown.py's second step)
+        self.after_mounts = None
         self._creds = p.Creds(0, 0, ())
         self._rootless = _setgroups_denied()  # a rootless sandbox's user namespace
         self._stat_buf = ctypes.create_string_buffer(_STAT_SIZE)
@@ -245,6 +247,16 @@ class Gofer:
         return os.dup(self.root_fd)
 
     def show_cgroups(self, req: p.ShowCgroups) -> p.ROk:
+        try:
+            return self._show_cgroups()
+        finally:
+            # mounted or not, the gofer mounts nothing else: lock that door too
+            self.cgroup_fds.clear()
+            hook, self.after_mounts = self.after_mounts, None
+            if hook is not None:
+                hook()
+
+    def _show_cgroups(self) -> p.ROk:
         if not self.cgroup_fds:
             return p.ROk()
         base = ffi.openat2(self.root_fd, "sys/fs/cgroup", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC,

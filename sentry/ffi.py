@@ -35,6 +35,7 @@ X32_SYSCALL_BIT = 0x40000000
 # --- seccomp -----------------------------------------------------------------
 SECCOMP_SET_MODE_FILTER = 1
 SECCOMP_GET_NOTIF_SIZES = 3
+SECCOMP_FILTER_FLAG_TSYNC = 1
 SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3
 SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV = 1 << 5
 SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1
@@ -403,6 +404,17 @@ def capset(effective: int, permitted: int, inheritable: int) -> None:
                                  inheritable & 0xFFFFFFFF, effective >> 32, permitted >> 32,
                                  inheritable >> 32)
     _check(_syscall(NR_CAPSET, header, data))
+
+
+NR_CAPGET = 125
+
+
+def capget() -> tuple[int, int, int]:
+    """The calling thread's (effective, permitted, inheritable) capability masks."""
+    header = (ctypes.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()
+    _check(_syscall(NR_CAPGET, header, data))
+    return (data[0] | data[3] << 32, data[1] | data[4] << 32, data[2] | data[5] << 32)
 
 
 def drop_bounding_except(keep: int) -> None:

@@ -31,6 +31,7 @@ from sentry import ffi, userns
 from sentry.config import ConfigError, SandboxConfig
 from sentry.events import CONTINUE, Error
 from sentry.kernel import Kernel
+from sentry.lockdown import lock_down_sentry
 from sentry.platform import PlatformUnavailable, choose
 from sentry.platform.bpf import compile_filter
 from sentry.vfs import VFS
@@ -73,6 +74,7 @@ class _Logger:
 
 class Supervisor:
     """Starts one sandbox and serves it until its application ends."""
+    allowlist_extras: dict = {}  # syscalls a subclass's loop needs beyond sentry/allowlist.py
 
     def __init__(self, cfg: SandboxConfig, tracers=()):
         cfg.check()
@@ -122,6 +124,7 @@ class Supervisor:
                 if not isinstance(resp, ROk):
                     raise SandboxError(f"cannot show the sandbox's cgroups inside: {resp}")
             self.on_started(kernel)
+            lock_down_sentry(self.platform.name, self.allowlist_extras)  # sentry/allowlist.py
             self.platform.serve(kernel, self)
             outcome = self._outcome()
             outcome.limit = self._limit_hit(kernel, outcome)
@@ -205,6 +208,8 @@ class Supervisor:
     def _start_gofer(self) -> None:
         from gofer.server import Gofer
         from gofer.view import ViewBuilder
+        from sentry.lockdown import GoferLockdown
+        lock_down = GoferLockdown()  # compiled here: the gofer will not see libseccomp
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         me = os.getpid()
         pid = os.fork()
@@ -229,7 +234,9 @@ class Supervisor:
                     os._exit(1)
                 child_end.send(b"ok")
                 os.umask(0)  # modes arrive with the caller's umask applied already
-                Gofer(child_end, root, view.cgroup_src).serve()
+                gofer = Gofer(child_end, root, view.cgroup_src)
+                lock_down(gofer)  # its allowlist and capabilities, before any request
+                gofer.serve()
             except BaseException:  # noqa: BLE001 - the gofer reports and exits, never returns
                 traceback.print_exc()
                 code = 1
@@ -413,6 +420,8 @@ class Supervisor:
                 self.gofer_dead_at = time.monotonic()
                 status = _reap(self.gofer_pid)
                 self.gofer_pid = -1
+                if status == "killed by SIGSYS":
+                    status += ": a syscall outside its allowlist, gofer/allowlist.py"
                 self.reason = f"the gofer exited unexpectedly ({status}); file operations " \
                               "now fail with EIO"
                 if self.kernel is not None:

@@ -14,23 +14,25 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import traceback
 
 from sentry import ffi
 from sentry.cgroups import Limits
 from sentry.config import ConfigError
+from sentry.allowlist import OCI_EXTRAS
 from sentry.oci.console import send_console
-from sentry.oci.spec import Bundle, parse_process
+from sentry.oci.spawner import ExecSpawner
+from sentry.oci.spec import Bundle
 from sentry.platform import PlatformUnavailable
 from sentry.runner import Supervisor
 
 _MAX = 1 << 16
-_NS_ORDER = ("ipc", "uts", "net", "pid", "mnt")  # mnt last: it changes the root
 
 
 class ContainerSentry(Supervisor):
+    allowlist_extras = OCI_EXTRAS  # its control socket (sentry/allowlist.py)
+
     def __init__(self, bundle: Bundle, control_path: str, ready_fd: int,
                  console_socket: str | None):
         bundle.sandbox.terminal = bundle.terminal and console_socket is not None
@@ -157,53 +159,20 @@ class ContainerSentry(Supervisor):
                 os.close(fd)
 
     # -- exec: a new process in the container's namespaces, under its own filter --------
+    def on_started(self, kernel) -> None:
+        # before the sentry locks itself down: from then on it cannot fork (spawner.py)
+        self.spawner = ExecSpawner(self)
+
     def _spawn_exec(self, process: dict, stdio: list[int]) -> int:
-        from sentry.init import _exec_app
-        from sentry.platform.bpf import compile_filter
-        cfg = parse_process(process, self.cfg)
-        cfg.gated = False
-        cfg.terminal = bool(process.get("terminal"))
-        if len(stdio) != 3:
-            raise ValueError("exec needs the three stdio descriptors")
-        bpf = compile_filter(self.platform.trap, self.cfg.strace, self.cfg.deny_syscalls)
-        trap_parent, trap_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pid_r, pid_w = os.pipe2(os.O_CLOEXEC)
-        ns_fds = [os.open(f"/proc/{self.init_pid}/ns/{ns}", os.O_RDONLY | os.O_CLOEXEC)
-                  for ns in _NS_ORDER]
-        child = os.fork()
-        if child == 0:
-            try:
-                trap_parent.close()
-                os.close(pid_r)
-                signal.pthread_sigmask(signal.SIG_SETMASK, [])
-                for fd in ns_fds:
-                    ffi.setns(fd, 0)
-                grandchild = os.fork()
-                if grandchild == 0:
-                    for target, fd in enumerate(stdio):
-                        os.dup2(fd, target)
-                    _exec_app(cfg, trap_child, -1, self.platform, bpf, deathsig=False)
-                os.write(pid_w, str(grandchild).encode())
-            finally:
-                os._exit(0)
-        for fd in ns_fds:
-            os.close(fd)
-        os.close(pid_w)
-        trap_child.close()
-        os.waitpid(child, 0)
-        raw = os.read(pid_r, 32)
-        os.close(pid_r)
-        if not raw:
-            trap_parent.close()
-            raise OSError("cannot enter the container's namespaces")
-        pid = int(raw)
+        terminal = bool(process.get("terminal"))
+        pid, trap_parent = self.spawner.spawn(process, stdio)
         if self.cgroup is not None:
             self.cgroup.add(pid)
         pidfd = ffi.pidfd_open(pid)
         master = -1
         try:
             self.platform.attach(trap_parent, pidfd, timeout=30)
-            if cfg.terminal:
+            if terminal:
                 master = _receive_fd(trap_parent, 30)
         finally:
             os.close(pidfd)

@@ -6,6 +6,9 @@ anything else fails with ENOSYS. The program is exported as raw bytes so it can 
 inspected (`evaluate`, used by the unit tests) and loaded in the child with one
 seccomp(2) call, without libseccomp state crossing fork.
 
+`compile_allowlist` compiles sandvisor's own allowlists (sentry/allowlist.py,
+gofer/allowlist.py; installed by sentry/lockdown.py) the same way.
+
 Compiling takes about 50 ms (pyseccomp's import looks libseccomp up, then ~600 rules),
 a third of a sandbox's start: programs are cached on disk under the table's
 fingerprint, in a directory only the caller owns (a writable cache would be a way to
@@ -76,8 +79,8 @@ def cache_dir() -> str:
     return os.path.join(base, "sandvisor", "bpf")
 
 
-def _load_cached(key: tuple) -> bytes | None:
-    path = os.path.join(cache_dir(), _fingerprint(key))
+def _load_cached(key: tuple, fingerprint: str | None = None) -> bytes | None:
+    path = os.path.join(cache_dir(), fingerprint or _fingerprint(key))
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
@@ -93,7 +96,7 @@ def _load_cached(key: tuple) -> bytes | None:
     return prog if prog and len(prog) % 8 == 0 else None
 
 
-def _store_cached(key: tuple, prog: bytes) -> None:
+def _store_cached(key: tuple, prog: bytes, fingerprint: str | None = None) -> None:
     directory = cache_dir()
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -103,7 +106,7 @@ def _store_cached(key: tuple, prog: bytes) -> None:
             os.write(fd, prog)
         finally:
             os.close(fd)
-        os.rename(tmp, os.path.join(directory, _fingerprint(key)))
+        os.rename(tmp, os.path.join(directory, fingerprint or _fingerprint(key)))
     except OSError:
         pass  # no cache: the next sandbox compiles again
 
@@ -136,6 +139,56 @@ def _compile(trap: str, trap_host: bool, deny: frozenset[str],
                 f.add_rule(trap_action, entry.nr)
         elif entry.errno != errno.ENOSYS:  # ENOSYS is the default action already
             f.add_rule(seccomp.ERRNO(entry.errno), entry.nr)
+    fd = os.memfd_create("sandvisor-bpf", os.MFD_CLOEXEC)
+    try:
+        with os.fdopen(os.dup(fd), "wb") as out:
+            f.export_bpf(out)
+        size = os.fstat(fd).st_size
+        return os.pread(fd, size, 0)
+    finally:
+        os.close(fd)
+
+
+def compile_allowlist(rules: dict, default: int = SECCOMP_RET_KILL_PROCESS) -> bytes:
+    """BPF for one of sandvisor's own allowlists (sentry/allowlist.py,
+    gofer/allowlist.py): `rules` maps a syscall name to None (any arguments) or to
+    alternatives of argument conditions; everything else, and any other arch, gets
+    `default` (the process is killed). Cached like the application's filter."""
+    norm = sorted((name, tuple(map(tuple, alts)) if alts is not None else None)
+                  for name, alts in rules.items())
+    key = ("allowlist", default, tuple(norm))
+    if key in _cache:
+        return _cache[key]
+    fingerprint = hashlib.sha256(repr((CACHE_VERSION, key)).encode()).hexdigest()[:32]
+    prog = _load_cached(key, fingerprint)
+    if prog is None:
+        prog = _compile_allowlist(norm, default)
+        _store_cached(key, prog, fingerprint)
+    _cache[key] = prog
+    return prog
+
+
+def _compile_allowlist(rules: list, default: int) -> bytes:
+    import pyseccomp as seccomp
+    ops = {"eq": seccomp.EQ, "ne": seccomp.NE, "masked_eq": seccomp.MASKED_EQ}
+    f = seccomp.SyscallFilter(defaction=default)
+    f.set_attr(seccomp.Attr.ACT_BADARCH, seccomp.KILL_PROCESS)
+    f.set_attr(seccomp.Attr.CTL_NNP, 0)  # sentry/lockdown.py sets no_new_privs itself
+    f.set_attr(seccomp.Attr.CTL_OPTIMIZE, 2)
+    for name, alts in rules:
+        if seccomp.resolve_syscall(seccomp.Arch.X86_64, name) < 0:
+            raise ValueError(f"{name!r} is not an x86_64 syscall libseccomp knows")
+        if alts is None:
+            f.add_rule(seccomp.ALLOW, name)
+            continue
+        for conds in alts:
+            args = [seccomp.Arg(c[0], ops[c[1]], c[3], c[2]) if c[1] == "masked_eq"
+                    else seccomp.Arg(c[0], ops[c[1]], c[2]) for c in conds]
+            f.add_rule(seccomp.ALLOW, name, *args)
+    return _export(f)
+
+
+def _export(f) -> bytes:
     fd = os.memfd_create("sandvisor-bpf", os.MFD_CLOEXEC)
     try:
         with os.fdopen(os.dup(fd), "wb") as out:
