@@ -21,6 +21,7 @@ import socket
 import struct
 
 from sentry import ffi
+from sentry.child import close_all_but
 from sentry.config import SandboxConfig
 from sentry.platform.bpf import HANDOVER_SENDMSG_FLAGS
 
@@ -43,7 +44,7 @@ def run_init(cfg: SandboxConfig, mntns_fd: int, trap_sock: socket.socket,
     """Never returns."""
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        _close_all_but({0, 1, 2, mntns_fd, trap_sock.fileno(), status_fd, gate_fd})
+        close_all_but({0, 1, 2, mntns_fd, trap_sock.fileno(), status_fd, gate_fd})
         flags = ffi.CLONE_NEWUTS | ffi.CLONE_NEWIPC | ffi.CLONE_NEWNS
         if cfg.network == "none":
             flags |= ffi.CLONE_NEWNET
@@ -123,16 +124,6 @@ def _kernel_filesystems() -> dict[str, int]:
     except OSError:
         pass  # sysfs needs a network namespace of our own; without it, no /sys
     return trees
-
-
-def _close_all_but(keep: set[int]) -> None:
-    """Nothing of the sentry's (pidfds, namespace handles, pipes) may stay reachable
-    from inside through /proc/1/fd."""
-    low = 3
-    for fd in sorted(keep | {1 << 20}):
-        if fd >= low:
-            os.closerange(low, fd)
-            low = fd + 1
 
 
 def _die(message: str, status_fd: int = -1, trap_sock: socket.socket | None = None) -> None:
@@ -259,7 +250,7 @@ def _exec_app(cfg: SandboxConfig, trap_sock: socket.socket, status_fd: int, plat
         env = dict(os.environ) if cfg.env is None else dict(cfg.env)
         # nothing of the sentry's may reach the application: only stdio and the
         # socket the trap is handed over on (closed before exec)
-        _close_all_but({trap_sock.fileno(), gate_fd, master})
+        close_all_but({trap_sock.fileno(), gate_fd, master})
         ffi.prctl(ffi.PR_SET_NO_NEW_PRIVS, 1)
         if cfg.app_seccomp:
             # the container's own profile first: the strictest action of all filters wins

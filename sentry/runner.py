@@ -28,6 +28,7 @@ from gofer.client import DirectClient, GoferClient
 from gofer.protocol import Creds, DonateRoot, ROk, ShowCgroups, WalkOpen
 from sentry.cgroups import Cgroup, CgroupError, SampledLimits
 from sentry import ffi, userns
+from sentry.child import fork_helper
 from sentry.config import ConfigError, SandboxConfig
 from sentry.events import CONTINUE, Error
 from sentry.kernel import Kernel
@@ -211,21 +212,12 @@ class Supervisor:
         from sentry.lockdown import GoferLockdown
         lock_down = GoferLockdown()  # compiled here: the gofer will not see libseccomp
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        me = os.getpid()
-        pid = os.fork()
+        pid = fork_helper("sv-gofer", {child_end.fileno()})
         if pid == 0:
             code = 0
             try:
-                parent_end.close()
-                ffi.prctl(ffi.PR_SET_PDEATHSIG, signal.SIGKILL)
-                if os.getppid() != me:
-                    os._exit(1)
                 signal.pthread_sigmask(signal.SIG_SETMASK, [])
                 os.setsid()
-                ffi.set_process_name("sv-gofer")
-                keep = child_end.fileno()
-                os.closerange(3, keep)
-                os.closerange(keep + 1, 1 << 20)
                 try:
                     view = ViewBuilder(self.cfg)
                     root = view.build()
@@ -271,18 +263,10 @@ class Supervisor:
         # a subreaper, when the launcher exits.
         ffi.prctl(ffi.PR_SET_CHILD_SUBREAPER, 1)
         pid_r, pid_w = os.pipe2(os.O_CLOEXEC)
-        me = os.getpid()
         try:
-            launcher = os.fork()
+            launcher = fork_helper(None, {mntns, trap_child.fileno(), status_w, pid_w, gate_r})
             if launcher == 0:
                 try:
-                    ffi.prctl(ffi.PR_SET_PDEATHSIG, signal.SIGKILL)
-                    if os.getppid() != me:
-                        os._exit(EXIT_SANDBOX_ERROR)
-                    trap_parent.close()
-                    os.close(self.status_r)
-                    os.close(pid_r)
-                    self.gofer_sock.close()
                     ffi.unshare(ffi.CLONE_NEWPID)
                     pid = os.fork()
                     if pid == 0:
@@ -355,6 +339,9 @@ class Supervisor:
             self.audit = Audit(self.cfg.audit_log)
             hooks.append(self.audit)
         kernel.trace = _chain(hooks)
+        if kernel.trace is not None:
+            from sentry.strace import prototypes
+            prototypes()  # imported now: after the lock-down an import is a killed sentry
         if self._guarded():
             from syscalls.table import NUMBERS
             kernel.guards = {NUMBERS[name]: self._pids_guard for name in self._guarded()}

@@ -15,7 +15,7 @@ from sentry.events import Continue, Error, InjectFd, Return
 from syscalls.table import NAMES, NUMBERS, TABLE
 
 @functools.cache
-def _prototypes() -> dict:
+def prototypes() -> dict:
     # imported when first needed: python-ptrace's tables cost start-up time otherwise
     from ptrace.syscall.prototypes import SYSCALL_PROTOTYPES
     return SYSCALL_PROTOTYPES
@@ -47,7 +47,7 @@ class Strace:
 def snapshot(task, nr: int, args) -> dict[int, bytes | None]:
     """The string arguments of the call, read from the caller while it waits for its
     answer (after it, the memory may hold something else): {arg index: bytes or None}."""
-    proto = _prototypes().get(NAMES.get(nr, ""))
+    proto = prototypes().get(NAMES.get(nr, ""))
     snap: dict[int, bytes | None] = {}
     if proto:
         for i, ((ctype, _name), value) in enumerate(zip(proto[1], args)):
@@ -61,7 +61,7 @@ def snapshot(task, nr: int, args) -> dict[int, bytes | None]:
 
 def decode_args(name: str, args, snap: dict, max_string: int = MAX_STRING) -> list[str]:
     """The arguments as strace shows them: strings from the snapshot, ints signed."""
-    proto = _prototypes().get(name)
+    proto = prototypes().get(name)
     if not proto:
         return [hex(a) for a in args[:3]]
     return [_arg(snap.get(i), ctype, value, max_string)

@@ -12,9 +12,9 @@ i386 and x32 syscalls first anyway.
 from __future__ import annotations
 
 import errno
-import tempfile
 
 from sentry.config import ConfigError
+from sentry.platform.bpf import export
 
 _OPS = {"SCMP_CMP_NE": "NE", "SCMP_CMP_LT": "LT", "SCMP_CMP_LE": "LE", "SCMP_CMP_EQ": "EQ",
         "SCMP_CMP_GE": "GE", "SCMP_CMP_GT": "GT", "SCMP_CMP_MASKED_EQ": "MASKED_EQ"}
@@ -82,10 +82,7 @@ def compile_profile(profile: dict) -> bytes:
                 filt.add_rule(action, name, *args)
             except (ValueError, RuntimeError, OSError):
                 continue  # a syscall this kernel or libseccomp does not know: as runc does
-    with tempfile.TemporaryFile() as out:
-        filt.export_bpf(out)
-        out.seek(0)
-        prog = out.read()
+    prog = export(filt)
     if not prog or len(prog) % 8:
         raise ConfigError("linux.seccomp: the profile did not compile")
     return prog

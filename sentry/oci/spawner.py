@@ -26,6 +26,7 @@ import socket
 import traceback
 
 from sentry import ffi
+from sentry.child import fork_helper
 from sentry.config import ConfigError
 
 _MAX = 1 << 16
@@ -36,18 +37,10 @@ class ExecSpawner:
     def __init__(self, sentry):
         """Fork the helper from `sentry` (a ContainerSentry whose init is running)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        me = os.getpid()
-        pid = os.fork()
+        pid = fork_helper("sv-exec", {theirs.fileno()})
         if pid == 0:
             code = 0
             try:
-                ffi.prctl(ffi.PR_SET_PDEATHSIG, signal.SIGKILL)
-                if os.getppid() != me:
-                    os._exit(1)
-                ffi.set_process_name("sv-exec")
-                keep = theirs.fileno()
-                os.closerange(3, keep)
-                os.closerange(keep + 1, 1 << 20)
                 _serve(theirs, sentry)
             except BaseException:  # noqa: BLE001 - report and exit, never return
                 traceback.print_exc()

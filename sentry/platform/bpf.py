@@ -139,14 +139,7 @@ def _compile(trap: str, trap_host: bool, deny: frozenset[str],
                 f.add_rule(trap_action, entry.nr)
         elif entry.errno != errno.ENOSYS:  # ENOSYS is the default action already
             f.add_rule(seccomp.ERRNO(entry.errno), entry.nr)
-    fd = os.memfd_create("sandvisor-bpf", os.MFD_CLOEXEC)
-    try:
-        with os.fdopen(os.dup(fd), "wb") as out:
-            f.export_bpf(out)
-        size = os.fstat(fd).st_size
-        return os.pread(fd, size, 0)
-    finally:
-        os.close(fd)
+    return export(f)
 
 
 def compile_allowlist(rules: dict, default: int = SECCOMP_RET_KILL_PROCESS) -> bytes:
@@ -185,10 +178,11 @@ def _compile_allowlist(rules: list, default: int) -> bytes:
             args = [seccomp.Arg(c[0], ops[c[1]], c[3], c[2]) if c[1] == "masked_eq"
                     else seccomp.Arg(c[0], ops[c[1]], c[2]) for c in conds]
             f.add_rule(seccomp.ALLOW, name, *args)
-    return _export(f)
+    return export(f)
 
 
-def _export(f) -> bytes:
+def export(f) -> bytes:
+    """The raw BPF of a libseccomp filter (pyseccomp's SyscallFilter)."""
     fd = os.memfd_create("sandvisor-bpf", os.MFD_CLOEXEC)
     try:
         with os.fdopen(os.dup(fd), "wb") as out:
