@@ -5,9 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # strace: the ptrace tests; podman, conmon, runc, containerd: the OCI client tests;
-# runsc, proot: the runtimes docs/CONFORMANCE.md compares against
+# runsc, proot: the runtimes docs/CONFORMANCE.md compares against; bubblewrap: the benchmarks' floor
 APT_PACKAGES=(libseccomp-dev busybox-static gcc make libc6-dev python3-venv strace
-              podman conmon runc containerd fuse-overlayfs runsc proot)
+              podman conmon runc containerd fuse-overlayfs runsc proot bubblewrap)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
