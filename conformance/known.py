@@ -18,7 +18,6 @@ KNOWN: dict[str, dict[str, str]] = {
         "test_capget_root_caps": "the application starts without CAP_SYS_ADMIN (by design), and the sentry's permission checks ignore capabilities dropped with capset (chown still allowed)",
         "test_clone3_fork_like": "clone3 is denied with ENOSYS by design (its flags live in memory); libc falls back to clone",
         "test_clone_newns_denied_semantics": "namespace-creating clone flags are denied (EPERM) by design",
-        "test_personality_query": "personality is denied (EPERM) by design, even a read-only query (0xffffffff)",
         "test_prctl_no_new_privs_dumpable": "the sandbox sets no_new_privs before starting the application (seccomp requires it)",
         "test_adjtimex_query": "adjtimex is denied (EPERM) by design, even a read-only query (modes=0)",
         "test_clock_settime_invalid": "clock_settime is denied with EPERM before argument checks (EINVAL natively)",

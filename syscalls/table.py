@@ -120,6 +120,7 @@ getresgid getpgid   getsid capget  rt_sigpending rt_sigtimedwait
 rt_sigqueueinfo rt_sigsuspend sigaltstack fstatfs getpriority setpriority sched_setparam
 sched_getparam sched_setscheduler sched_getscheduler sched_get_priority_max
 sched_get_priority_min sched_rr_get_interval mlock munlock mlockall munlockall prctl
+personality
 arch_prctl setrlimit sync gettid readahead fsetxattr fgetxattr flistxattr fremovexattr
 tkill time futex sched_setaffinity sched_getaffinity getdents64 set_tid_address
 restart_syscall semtimedop fadvise64 timer_create timer_settime timer_gettime
@@ -175,6 +176,10 @@ _ARG_RULES = {
     # resolves in the sandbox's own mount namespace (DESIGN.md)
     "newfstatat": ((ALLOW, ((3, "masked_eq", 0x1000, 0x1000),)),
                    ("trap", ((3, "masked_eq", 0, 0x1000),))),
+    # personality: the query and the Linux personalities Docker's profile allows (32-bit
+    # address space, UNAME26); no READ_IMPLIES_EXEC or ADDR_NO_RANDOMIZE. Others: ENOSYS
+    "personality": tuple((ALLOW, ((0, "masked_eq", value, 0xFFFFFFFF),))
+                         for value in (0, 0x8, 0x20000, 0x20008, 0xFFFFFFFF)),
     "socket": (*((ALLOW, ((0, "ne", _AF_PACKET, 0), (1, "masked_eq", kind, _SOCK_TYPE_MASK)))
                  for kind in (1, 2, 5)),
                (EPERM, ((0, "eq", _AF_PACKET, 0),)),
@@ -297,7 +302,6 @@ _DENIED: dict[str, tuple[int, str]] = {
     "mount_setattr": (EPERM, "mount API"),
     "statmount": (EPERM, "mount API"),
     "listmount": (EPERM, "mount API"),
-    "personality": (EPERM, "changes the ABI the filter checks"),
     "modify_ldt": (EPERM, "host kernel surface"),
     "uselib": (ENOSYS, "obsolete"),
     "memfd_secret": (ENOSYS, "not supported"),
