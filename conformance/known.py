@@ -15,7 +15,7 @@ KNOWN: dict[str, dict[str, str]] = {
         "test_setuid_drops_privilege": "after setuid(1000), a create relative to a cwd whose ancestors uid 1000 cannot search: the sentry walks from the root and checks every ancestor (EACCES); Linux starts at the cwd",
         "test_setfsuid_setfsgid": "after setfsuid, the same ancestor search check as test_setuid_drops_privilege (EACCES)",
         "test_openat_proc_sys_kernel": "/proc/sys is read-only inside by design (host-global sysctls such as kernel.core_pattern; docs/SECURITY.md)",
-        "test_capget_root_caps": "the application starts without CAP_SYS_ADMIN (by design), and the sentry's permission checks ignore capabilities dropped with capset (chown still allowed)",
+        "test_capget_root_caps": "the application starts without CAP_SYS_ADMIN and the other capabilities Docker's default set leaves out (by design)",
         "test_clone3_fork_like": "clone3 is denied with ENOSYS by design (its flags live in memory); libc falls back to clone",
         "test_clone_newns_denied_semantics": "namespace-creating clone flags are denied (EPERM) by design",
         "test_prctl_no_new_privs_dumpable": "the sandbox sets no_new_privs before starting the application (seccomp requires it)",

@@ -71,6 +71,9 @@ class Creds(NamedTuple):
     uid: int = 0
     gid: int = 0
     groups: tuple[int, ...] = ()
+    # capabilities file access depends on that the caller (fsuid 0) has dropped: the
+    # server drops them from its own effective set while it acts for the caller
+    drop: int = 0
 
 
 _REGISTRY: dict[int, type] = {}
@@ -311,7 +314,7 @@ class RData(Message):
 _HDR = struct.Struct("=H")
 _U16 = struct.Struct("=H")
 _U32 = struct.Struct("=I")
-_CRED_HDR = struct.Struct("=III")  # uid, gid, ngroups
+_CRED_HDR = struct.Struct("=IIQI")  # uid, gid, drop, ngroups
 _FIXED = {k: struct.Struct("=" + k) for k in (U8, U32, I32, U64, I64)}
 
 
@@ -337,7 +340,7 @@ def encode(msg: Message) -> bytes:
                 out.append(_U16.pack(len(part)))
                 out.append(part)
         elif kind == "creds":
-            out.append(_CRED_HDR.pack(value.uid, value.gid, len(value.groups)))
+            out.append(_CRED_HDR.pack(value.uid, value.gid, value.drop, len(value.groups)))
             out.append(struct.pack(f"={len(value.groups)}I", *value.groups))
     return b"".join(out)
 
@@ -384,13 +387,13 @@ def _decode(view: memoryview) -> Message:
                 off += n
             values.append(tuple(parts))
         elif kind == "creds":
-            uid, gid, ngroups = _CRED_HDR.unpack_from(view, off)
+            uid, gid, drop, ngroups = _CRED_HDR.unpack_from(view, off)
             off += _CRED_HDR.size
             if ngroups > MAX_GROUPS:
                 raise ProtocolError("too many groups")
             groups = struct.unpack_from(f"={ngroups}I", view, off)
             off += 4 * ngroups
-            values.append(Creds(uid, gid, groups))
+            values.append(Creds(uid, gid, groups, drop))
     if off != len(view):
         raise ProtocolError(f"{len(view) - off} trailing bytes after {cls.__name__}")
     return cls(*values)

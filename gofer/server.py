@@ -57,6 +57,7 @@ class Gofer:
         self.after_mounts = None
         self._creds = p.Creds(0, 0, ())
         self._rootless = _setgroups_denied()  # a rootless sandbox's user namespace
+        self._saved_eff: int | None = None     # effective capabilities while some are dropped
         self._stat_buf = ctypes.create_string_buffer(_STAT_SIZE)
         self._statx_buf = ctypes.create_string_buffer(_STATX_SIZE)
         self.handlers = {
@@ -136,7 +137,19 @@ class Gofer:
             os.setgroups(list(creds.groups))
         ffi.setfsgid(creds.gid)
         ffi.setfsuid(creds.uid)
+        if creds.drop or self._saved_eff is not None:
+            self._take_capabilities(creds.drop)
         self._creds = creds
+
+    def _take_capabilities(self, drop: int) -> None:
+        """Act without the capabilities a root caller dropped (capset(2)): a process that
+        gave up CAP_CHOWN cannot chown through the server either."""
+        eff, permitted, inheritable = ffi.capget()
+        if self._saved_eff is None:
+            self._saved_eff = eff
+        ffi.capset(self._saved_eff & ~drop, permitted, inheritable)
+        if not drop:
+            self._saved_eff = None
 
     # -- walking ----------------------------------------------------------
     def _walk_dirs(self, path: tuple[bytes, ...]) -> int:

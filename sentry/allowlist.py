@@ -75,8 +75,9 @@ FILE_SERVING: dict[str, tuple | None] = {
     # attributes: O_PATH descriptors are named by their /proc/self/fd link (chmod, *xattr)
     "chmod": None, "fchmodat": None, "fchownat": None, "utimensat": None,
     "getxattr": None, "listxattr": None, "setxattr": None, "removexattr": None,
-    # taking on the caller's filesystem credentials
-    "setgroups": None, "setfsuid": None, "setfsgid": None,
+    # taking on the caller's filesystem credentials, and the capabilities a root caller
+    # dropped (capset only lowers the effective set within the permitted one)
+    "setgroups": None, "setfsuid": None, "setfsgid": None, "capget": None, "capset": None,
 }
 
 SENTRY: dict[str, tuple | None] = {

@@ -46,12 +46,23 @@ class Identity:
     fsgid: int
     groups: tuple[int, ...]
     umask: int
+    cap_eff: int = ~0
 
     def fs_creds(self) -> Creds:
-        return Creds(self.fsuid, self.fsgid, self.groups)
+        return Creds(self.fsuid, self.fsgid, self.groups, self._drop(self.fsuid))
 
     def real_creds(self) -> Creds:
-        return Creds(self.ruid, self.rgid, self.groups)
+        return Creds(self.ruid, self.rgid, self.groups, self._drop(self.ruid))
+
+    def _drop(self, uid: int) -> int:
+        """The capabilities file access depends on that this root caller lacks (for
+        another uid the kernel drops them itself when the server takes on its fsuid)."""
+        if uid != 0:
+            return 0
+        missing = FILE_CAPS & ~self.cap_eff
+        if self.cap_eff & _CAP_DAC_OVERRIDE:
+            missing &= ~_CAP_DAC_READ_SEARCH   # read and search are part of the override
+        return missing
 
 
 @dataclass(slots=True)
@@ -130,6 +141,13 @@ class Task:
         """Nothing is held per task any more; kept for the task table's forget()."""
 
 
+# what the gofer's permission checks depend on (and holds: gofer/allowlist.py)
+FILE_CAPS = ffi.cap_mask(["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH",
+                          "CAP_FOWNER", "CAP_FSETID"])
+_CAP_DAC_OVERRIDE = ffi.cap_mask(["CAP_DAC_OVERRIDE"])
+_CAP_DAC_READ_SEARCH = ffi.cap_mask(["CAP_DAC_READ_SEARCH"])
+
+
 def read_identity(tid: int) -> Identity:
     with open(f"/proc/{tid}/status", "rb") as f:
         fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
@@ -137,7 +155,9 @@ def read_identity(tid: int) -> Identity:
     gids = [int(v) for v in fields[b"Gid"].split()]
     groups = tuple(int(v) for v in fields.get(b"Groups", b"").split())
     umask = int(fields.get(b"Umask", b"0022").strip(), 8)
-    return Identity(uids[0], uids[1], uids[3], gids[0], gids[1], gids[3], groups, umask)
+    cap_eff = int(fields.get(b"CapEff", b"0").strip(), 16)
+    return Identity(uids[0], uids[1], uids[3], gids[0], gids[1], gids[3], groups, umask,
+                    cap_eff)
 
 
 def _ns_ids(tid: int) -> tuple[int, int, int]:

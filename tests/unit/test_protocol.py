@@ -10,7 +10,8 @@ names = st.binary(min_size=1, max_size=40).filter(
     lambda b: b"/" not in b and b"\0" not in b and b not in (b".", b".."))
 paths = st.lists(names, max_size=6).map(tuple)
 creds = st.builds(p.Creds, st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1),
-                  st.lists(st.integers(0, 2**32 - 1), max_size=4).map(tuple))
+                  st.lists(st.integers(0, 2**32 - 1), max_size=4).map(tuple),
+                  st.integers(0, 2**64 - 1))
 KIND_STRATEGIES = {
     p.U8: st.integers(0, 255), p.U32: st.integers(0, 2**32 - 1),
     p.I32: st.integers(-2**31, 2**31 - 1), p.U64: st.integers(0, 2**64 - 1),
