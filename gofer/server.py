@@ -133,23 +133,23 @@ class Gofer:
         # fsuid/fsgid and the groups are what the kernel checks for file access. In a
         # rootless sandbox's user namespace setgroups is denied, and the application
         # cannot change its groups either: they are the gofer's own already.
+        if self._saved_eff is not None:
+            # undo the last caller's drop while the fsuid is still its (root): the fsuid
+            # change below then adjusts the effective set as the kernel always does
+            _eff, permitted, inheritable = ffi.capget()
+            ffi.capset(self._saved_eff, permitted, inheritable)
+            self._saved_eff = None
         if not self._rootless:
             os.setgroups(list(creds.groups))
         ffi.setfsgid(creds.gid)
         ffi.setfsuid(creds.uid)
-        if creds.drop or self._saved_eff is not None:
-            self._take_capabilities(creds.drop)
-        self._creds = creds
-
-    def _take_capabilities(self, drop: int) -> None:
-        """Act without the capabilities a root caller dropped (capset(2)): a process that
-        gave up CAP_CHOWN cannot chown through the server either."""
-        eff, permitted, inheritable = ffi.capget()
-        if self._saved_eff is None:
+        if creds.drop:
+            # a root caller that dropped capabilities with capset(2): the server acts
+            # without them too (a process that gave up CAP_CHOWN cannot chown through it)
+            eff, permitted, inheritable = ffi.capget()
             self._saved_eff = eff
-        ffi.capset(self._saved_eff & ~drop, permitted, inheritable)
-        if not drop:
-            self._saved_eff = None
+            ffi.capset(eff & ~creds.drop, permitted, inheritable)
+        self._creds = creds
 
     # -- walking ----------------------------------------------------------
     def _walk_dirs(self, path: tuple[bytes, ...]) -> int:

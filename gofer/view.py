@@ -72,7 +72,7 @@ class ViewBuilder:
         # overlayfs refuses a lower layer with locked mounts beneath it
         self.compose = cfg.rootless and cfg.overlay in ("memory", "none") \
             and _has_mounts_beneath(cfg.root)
-        # its top-level entries, opened before the staging tmpfs covers /tmp
+        # its top-level entries, opened before the staging tmpfs covers /dev
         self.top = _top_entries(self.root_src) if self.compose else []
         # kept open past the pivot: shown inside once the sandbox's sysfs exists
         # (as detached copies: a bind from the old root fails once it is detached)
@@ -157,10 +157,11 @@ class ViewBuilder:
                               "try --overlay none") from None
 
     def _compose_root(self, new_root: str) -> None:
-        """Rootless, a root with mounts beneath (the host's /): a tmpfs holding one
-        layer per top-level entry, so that each directory without mounts below it
-        gets its own overlay (or read-only bind), and one with mounts below it (locked
-        here) a read-only recursive bind. /dev, /proc and /sys are the sandbox's own."""
+        """Rootless, a root with mounts beneath (the host's /): a directory of the staging
+        tmpfs holding one layer per top-level entry, so that each directory without
+        mounts below it gets its own overlay (or read-only bind), and one with mounts
+        below it (locked here) a read-only recursive bind. /dev, /proc and /sys are the
+        sandbox's own."""
         memory = self.cfg.overlay == "memory"
         # the root directory lives on the staging tmpfs with the upper layers, so the
         # root's statfs shows the --disk limit they share (sentry.runner._overlay_full)

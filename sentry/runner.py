@@ -140,7 +140,7 @@ class Supervisor:
         if not self.cfg.limits.any():
             return
         if self.cfg.rootless:
-            self._rlimit_fallback()
+            self._limits_without_cgroup()
             return
         path = self.cfg.cgroup_path or f"/sandvisor/sandbox-{os.getpid()}-{time.monotonic_ns()}"
         self.cgroup = Cgroup(path)
@@ -152,10 +152,11 @@ class Supervisor:
                                "the memory and pids controllers)") from None
         self.cfg.cgroup_dirs = dict(self.cgroup.dirs)
 
-    def _rlimit_fallback(self) -> None:
+    def _limits_without_cgroup(self) -> None:
         """An unprivileged sentry has no cgroup of its own to limit: memory is sampled
-        (SampledLimits) and pids is RLIMIT_NPROC, which the kernel counts per user in the
-        sandbox's own user namespace (the caller's other processes do not count)."""
+        (SampledLimits) and process creation checked against the pids limit (_pids_guard),
+        with RLIMIT_NPROC behind it, which the kernel counts per user in the sandbox's own
+        user namespace (the caller's other processes do not count)."""
         limits = self.cfg.limits
         if limits.cpu_quota is not None or limits.cpu_shares is not None:
             raise SandboxError("CPU quotas need cgroups, which an unprivileged user does not "
@@ -166,7 +167,7 @@ class Supervisor:
             backstop = limits.pids + _SENTRY_TASKS
             self.cfg.rlimits.append((resource.RLIMIT_NPROC, backstop, backstop))
         self.sampled = True   # SampledLimits, once init's pid is known
-        self.debug("rootless: memory limit sampled, pids limit by RLIMIT_NPROC")
+        self.debug("rootless: memory limit sampled, pids limit checked on clone/fork/vfork")
 
     _PROCESS_CREATION = ("clone", "fork", "vfork")   # clone3 is ENOSYS (syscalls/table.py)
 

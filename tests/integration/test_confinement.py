@@ -183,3 +183,4 @@ def test_capset_dropped_capabilities_hold_for_file_operations(tmp_path, static_p
     if drop == "0,1,2,3":
         assert "chown Operation not permitted" in native.stdout   # the test can fail
         assert "open_others Permission denied" in native.stdout
+    assert "nobody_open_others Permission denied" in native.stdout

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void report(const char *name, int ret) {
@@ -40,5 +41,17 @@ int main(int argc, char **argv) {
     if (fd >= 0) close(fd);
     report("chmod_others", chmod(argv[2], 0640));
     unlink(path);
-    return 0;
+    /* another user after it: must not inherit the server's capabilities either way */
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) {
+        if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0) _exit(3);
+        fd = open(argv[2], O_RDONLY);
+        report("nobody_open_others", fd);
+        fflush(stdout);
+        _exit(0);
+    }
+    int status;
+    waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 4;
 }
