@@ -351,12 +351,23 @@ timerfd_create timerfd_settime unlink wait4 waitid
 """.split())
 
 
+# host syscalls whose arguments the filter checks (_ARG_RULES): what is refused
+_HOST_NOTES = {
+    "clone": "runs on the host kernel; namespace flags refused (EPERM)",
+    "socket": "runs on the host kernel; raw and packet sockets refused (EPERM)",
+    "ioctl": "runs on the host kernel; TIOCSTI and TIOCLINUX refused (EPERM)",
+    "personality": "runs on the host kernel for the query, PER_LINUX, PER_LINUX32 and "
+                   "UNAME26; any other personality refused (ENOSYS)",
+}
+
+
 def _build() -> dict[int, Entry]:
     table: dict[int, Entry] = {}
     for name in _HOST:
         nr = NUMBERS[name]
         table[nr] = Entry(nr, name, Disposition.HOST, support=Support.PARTIAL,
-                          note="runs on the host kernel", arg_rules=_ARG_RULES.get(name, ()))
+                          note=_HOST_NOTES.get(name, "runs on the host kernel"),
+                          arg_rules=_ARG_RULES.get(name, ()))
     for name, (handler, note) in _EMULATED.items():
         nr = NUMBERS[name]
         table[nr] = Entry(nr, name, Disposition.EMULATE, handler=handler,

@@ -39,6 +39,14 @@ def test_path_syscalls_are_emulated():
         assert HANDLERS[by_name[name].nr] is by_name[name].handler
 
 
+def test_host_syscalls_with_argument_rules_say_what_is_refused():
+    # `help syscalls` must not call a syscall plainly "host" when the filter refuses some
+    # of its arguments
+    for entry in TABLE.values():
+        if entry.disposition is Disposition.HOST and entry.arg_rules:
+            assert "refused" in entry.note, entry.name
+
+
 def test_help_syscalls_json_lists_every_entry():
     out = CliRunner().invoke(main, ["help", "syscalls", "--format", "json"]).output
     rows = json.loads(out)
