@@ -84,17 +84,19 @@ class VFS:
 
     # -- the resolution loop -------------------------------------------------
     def resolve(self, task, dirfd: int, path: bytes, follow: bool, build: Builder,
-                root: tuple[bytes, ...] = (), beneath: bool = False) -> Found | Error:
-        """`root` confines the walk (RESOLVE_IN_ROOT); with `beneath`, leaving it is
-        EXDEV instead (RESOLVE_BENEATH)."""
+                root: tuple[bytes, ...] = (), resolve: int = 0) -> Found | Error:
+        """`root` confines the walk (RESOLVE_IN_ROOT); `resolve` holds openat2's other
+        RESOLVE_ flags: with BENEATH leaving the root is EXDEV instead, with NO_SYMLINKS
+        following any symlink is ELOOP, with NO_MAGICLINKS following a /proc magic link."""
         begun = self.start(task, dirfd, path, root)
         if isinstance(begun, Error):
             return begun
         stack, pending = begun
-        return self.run(task, stack, pending, follow, build, root, beneath)
+        return self.run(task, stack, pending, follow, build, root, resolve)
 
     def run(self, task, stack: list[bytes], pending: list[bytes], follow: bool,
-            build: Builder, root: tuple[bytes, ...] = (), beneath: bool = False) -> Found | Error:
+            build: Builder, root: tuple[bytes, ...] = (), resolve: int = 0) -> Found | Error:
+        beneath = bool(resolve & ffi.RESOLVE_BENEATH)
         trailing = bool(pending) and pending[-1] == b"" and len(pending) > 1
         pending = [c for c in pending if c]
         pending.reverse()  # a stack: the next name is pending[-1]
@@ -113,6 +115,9 @@ class VFS:
                     walked = list(self._subst(task, tuple(stack + names), True))
                     found = self._walk_dirs(task, walked)
                     if isinstance(found.resp, p.RSymlink):
+                        refused = self._refused(found, walked, resolve)
+                        if refused is not None:
+                            return refused
                         links += 1
                         spliced = self._splice(found, walked, pending, root, links)
                         if isinstance(spliced, Error):
@@ -138,8 +143,9 @@ class VFS:
                 return req
             found = self._call(req, comps)
             if isinstance(found.resp, p.RSymlink):
-                if beneath and found.resp.target[:1] == b"/":
-                    return Error(errno.EXDEV)
+                refused = self._refused(found, comps, resolve)
+                if refused is not None:
+                    return refused
                 if not pending and found.resp.index == len(comps) - 1:
                     host = self._host_object(task, comps, found.resp.target)
                     if host is not None:
@@ -152,6 +158,32 @@ class VFS:
                 last_is_name = True
                 continue
             return found
+
+    def _refused(self, found: Found, comps, resolve: int) -> Error | None:
+        """Whether openat2's RESOLVE_ flags forbid following the symlink just met."""
+        if not resolve:
+            return None
+        if resolve & ffi.RESOLVE_NO_SYMLINKS:
+            return Error(errno.ELOOP)
+        if resolve & ffi.RESOLVE_NO_MAGICLINKS and self._is_magic(
+                tuple(comps[:found.resp.index + 1])):
+            return Error(errno.ELOOP)
+        if resolve & ffi.RESOLVE_BENEATH and found.resp.target[:1] == b"/":
+            return Error(errno.EXDEV)
+        return None
+
+    def _is_magic(self, link: tuple[bytes, ...]) -> bool:
+        """/proc/PID[/task/TID]/{cwd,root,exe} and .../{fd,map_files,ns}/X: links the
+        kernel follows to an object rather than by their text."""
+        n = len(self.proc)
+        tail = link[n:]
+        if link[:n] != self.proc or not tail or not tail[0].isdigit():
+            return False
+        tail = tail[1:]
+        if len(tail) >= 2 and tail[0] == b"task" and tail[1].isdigit():
+            tail = tail[2:]
+        return (len(tail) == 1 and tail[0] in (b"cwd", b"root", b"exe")) or \
+            (len(tail) == 2 and tail[0] in (b"fd", b"map_files", b"ns"))
 
     def _walk_dirs(self, task, comps: list[bytes]) -> Found:
         return self._call(p.WalkOpen(task_creds(task), tuple(comps), 1, _WALK_DIR, 0),

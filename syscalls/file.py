@@ -53,8 +53,7 @@ def do_open(kernel, task, dirfd: int, path_addr: int, flags: int, mode: int,
         root = tuple(base)
         if resolve & ffi.RESOLVE_BENEATH and path[:1] == b"/":
             return Error(errno.EXDEV)
-    found = kernel.vfs.resolve(task, dirfd, path, follow, build, root,
-                               beneath=bool(resolve & ffi.RESOLVE_BENEATH))
+    found = kernel.vfs.resolve(task, dirfd, path, follow, build, root, resolve)
     if isinstance(found, HostObject):
         try:
             return InjectFd(os.open(found.path, (flags & ~_CREATE_BITS) | os.O_CLOEXEC), cloexec)
@@ -101,6 +100,6 @@ def openat2(kernel, task, args):
         return Error(errno.EINVAL)
     if mode and not flags & (os.O_CREAT | O_TMPFILE_BITS):
         return Error(errno.EINVAL)
-    if resolve & ffi.RESOLVE_NO_SYMLINKS:
+    if resolve & ffi.RESOLVE_NO_XDEV:
         return Error(errno.EOPNOTSUPP)  # not emulated yet: refuse rather than ignore
     return do_open(kernel, task, sint(args[0]), args[1], flags, mode, resolve)
