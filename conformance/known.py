@@ -23,7 +23,6 @@ KNOWN: dict[str, dict[str, str]] = {
         "test_clock_settime_invalid": "clock_settime is denied with EPERM before argument checks (EINVAL natively)",
         "test_socket_errors": "the filter's socket() argument rules allow only stream, datagram and seqpacket types, so an invalid type (99) gets EPERM from the filter instead of the kernel's EINVAL",
         # Intermittent (see INTERMITTENT below): seen in some full runs, not in others.
-        "test_inotify_add_watch_modify_close": "intermittent: IN_CLOSE_WRITE arrives late or not at all after close(); the sentry or gofer still holds a reference to the open file, so the last fput (which emits the event) happens later",
         "test_rt_sigsuspend_wakes": "intermittent: hung (no SIGALRM delivered to sigsuspend) in one of three full runs; never in 30 runs alone",
         "test_rt_sigtimedwait_pending": "intermittent: hung in one of three full runs (sigtimedwait with a pending signal and zero timeout); never in 30 runs alone",
     },

@@ -3,8 +3,9 @@
 The application child installs the filter with SECCOMP_FILTER_FLAG_NEW_LISTENER and
 hands the listener to the sentry over a socketpair. The sentry then receives each
 trapped syscall with NOTIF_RECV and answers it with NOTIF_SEND (a value, an errno, or
-CONTINUE) or NOTIF_ADDFD with FLAG_SEND (install a descriptor and return its number,
-atomically). Every received notification is answered, whatever a handler does.
+CONTINUE), after NOTIF_ADDFD for a descriptor (installed, the sentry's copy closed, then
+its number sent: docs/DESIGN.md says why not ADDFD's FLAG_SEND). Every received
+notification is answered, whatever a handler does.
 """
 
 from __future__ import annotations
@@ -44,9 +45,9 @@ class UnotifyPlatform(Platform):
     @classmethod
     def probe(cls) -> Probe:
         version = kernel_version()
-        if version < (5, 14):
+        if version < (5, 9):
             return Probe(cls.name, False, f"kernel {version[0]}.{version[1]} lacks "
-                         "SECCOMP_ADDFD_FLAG_SEND (needs 5.14)")
+                         "SECCOMP_IOCTL_NOTIF_ADDFD (needs 5.9)")
         try:
             sizes = ffi.seccomp_get_notif_sizes()
         except OSError as exc:
@@ -165,11 +166,13 @@ class UnotifyPlatform(Platform):
     def _answer(listener: int, nid: int, result):
         """Send the answer; returns what the caller actually got."""
         if type(result) is InjectFd:
+            # installed, then our copy closed, and only then the answer: the caller's
+            # own close must be the file's last, as natively (inotify's IN_CLOSE_WRITE
+            # comes with it; with ADDFD's FLAG_SEND the caller ran on first)
             fd = result.fd
-            req = bytearray(_ADDFD.pack(nid, ffi.SECCOMP_ADDFD_FLAG_SEND, fd, 0,
-                                        os.O_CLOEXEC if result.cloexec else 0))
+            req = bytearray(_ADDFD.pack(nid, 0, fd, 0, os.O_CLOEXEC if result.cloexec else 0))
             try:
-                return Return(fcntl.ioctl(listener, _ADDFD_IOCTL, req, True))
+                result = Return(fcntl.ioctl(listener, _ADDFD_IOCTL, req, True))
             except OSError as exc:
                 if exc.errno == errno.ENOENT:
                     return Error(errno.EINTR)  # the caller is gone
