@@ -341,8 +341,8 @@ class Supervisor:
             hooks.append(self.audit)
         kernel.trace = _chain(hooks)
         if kernel.trace is not None:
-            from sentry.strace import prototypes
-            prototypes()  # imported now: after the lock-down an import is a killed sentry
+            from sentry.strace import preload
+            preload()  # imported now: after the lock-down an import is a killed sentry
         if self._guarded():
             from syscalls.table import NUMBERS
             kernel.guards = {NUMBERS[name]: self._pids_guard for name in self._guarded()}

@@ -59,16 +59,42 @@ def snapshot(task, nr: int, args) -> dict[int, bytes | None]:
     return snap
 
 
+@functools.cache
+def _symbolic() -> tuple[dict, dict]:
+    """python-ptrace's formatters (open flags, modes, access modes, clone flags, socket
+    types, dirfds, mmap protections) and named constants (fcntl commands, lseek origins,
+    socket domains...), by syscall and argument name."""
+    from ptrace.syscall.posix_constants import SYSCALL_ARG_DICT
+    from ptrace.syscall.syscall_argument import ARGUMENT_CALLBACK
+    return ARGUMENT_CALLBACK, SYSCALL_ARG_DICT
+
+
+def preload() -> None:
+    """Import python-ptrace's tables before the sentry locks itself down."""
+    prototypes()
+    _symbolic()
+
+
+class _Value:
+    """What python-ptrace's formatters read from an argument."""
+    __slots__ = ("value",)
+
+    def __init__(self, value: int):
+        self.value = value
+
+
 def decode_args(name: str, args, snap: dict, max_string: int = MAX_STRING) -> list[str]:
-    """The arguments as strace shows them: strings from the snapshot, ints signed."""
+    """The arguments as strace shows them: strings from the snapshot, flags and
+    constants by name, other ints signed."""
     proto = prototypes().get(name)
     if not proto:
         return [hex(a) for a in args[:3]]
-    return [_arg(snap.get(i), ctype, value, max_string)
-            for i, ((ctype, _n), value) in enumerate(zip(proto[1], args))]
+    return [_arg(name, argname, snap.get(i), ctype, value, max_string)
+            for i, ((ctype, argname), value) in enumerate(zip(proto[1], args))]
 
 
-def _arg(text: bytes | None, ctype: str, value: int, max_string: int) -> str:
+def _arg(name: str, argname: str, text: bytes | None, ctype: str, value: int,
+         max_string: int) -> str:
     if ctype in _STRING_TYPES and value:
         if text is None:
             return hex(value)
@@ -79,6 +105,19 @@ def _arg(text: bytes | None, ctype: str, value: int, max_string: int) -> str:
         value &= (1 << bits) - 1
         if value >> (bits - 1):
             value -= 1 << bits
+    callbacks, constants = _symbolic()
+    callback = callbacks.get(name, {}).get(argname)
+    if callback is not None:
+        try:
+            shown = str(callback(_Value(value)))
+        except Exception:  # noqa: BLE001 - a value it cannot format is shown as a number
+            shown = ""
+        if shown:  # (an open mode without O_CREAT formats as "")
+            return shown
+    named = constants.get(name, {}).get(argname)
+    if named and value in named:
+        return named[value]
+    if ctype in _SIGNED:
         return "AT_FDCWD" if value == -100 else str(value)
     if "*" in ctype:
         return hex(value) if value else "NULL"

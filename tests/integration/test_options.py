@@ -65,5 +65,5 @@ def test_strace_log_decodes_paths_and_errors(tmp_path):
     res = run_do(["--strace-log", str(log), "--", "cat", "/no/such/file"])
     assert res.returncode == 1
     text = log.read_text()
-    assert "openat(AT_FDCWD, '/no/such/file'" in text and "ENOENT" in text
+    assert "openat(AT_FDCWD, '/no/such/file', O_RDONLY" in text and "ENOENT" in text
     assert "<emulate>" in text and "<host>" in text
