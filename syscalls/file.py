@@ -41,7 +41,9 @@ def do_open(kernel, task, dirfd: int, path_addr: int, flags: int, mode: int,
         f = gofer_flags
         if trailing or not is_name:
             if f & os.O_CREAT:
-                return Error(errno.EISDIR)
+                # as the kernel: a trailing slash is EISDIR; ".", ".." or "/" exist
+                # already, so O_EXCL says EEXIST first
+                return Error(errno.EEXIST if f & os.O_EXCL and not trailing else errno.EISDIR)
             f |= os.O_DIRECTORY if trailing else 0
         return p.WalkOpen(creds, comps, int(follow), f, mode)
 
