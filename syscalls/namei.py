@@ -10,7 +10,7 @@ import stat as st
 from gofer import protocol as p
 from sentry import ffi
 from sentry.events import CONTINUE, Error, Return
-from sentry.vfs import task_creds
+from sentry.vfs import HostObject, task_creds
 from syscalls.common import AT_FDCWD, answer, close_found, read_path, sint, write_out
 
 _RENAME_FLAGS = 1 | 2 | 4  # RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT
@@ -181,18 +181,22 @@ def do_link(kernel, task, olddir, old_addr, newdir, new_addr, flags):
     if flags & ffi.AT_EMPTY_PATH:
         return Error(errno.EOPNOTSUPP)  # not emulated yet: refuse rather than ignore
     creds = task_creds(task)
-    target = None
-    if flags & ffi.AT_SYMLINK_FOLLOW:
-        # link what the old path leads to: resolve it through its symlinks first
-        path = read_path(kernel, task, old_addr)
-        if isinstance(path, Error):
-            return path
-        found = kernel.vfs.resolve(task, olddir, path, True,
-                                   lambda comps, _n, _t: p.WalkOpen(creds, comps, 1, os.O_PATH, 0))
-        if isinstance(found, Error) or not isinstance(found.resp, p.RFd):
-            return answer(found)
-        close_found(found)
-        target = found.comps
+    # the old path is looked up whole first, as the kernel does (a missing old name is
+    # ENOENT even when the new path's parent is not a directory); with AT_SYMLINK_FOLLOW
+    # what it leads to is linked
+    follow = bool(flags & ffi.AT_SYMLINK_FOLLOW)
+    path = read_path(kernel, task, old_addr)
+    if isinstance(path, Error):
+        return path
+    found = kernel.vfs.resolve(
+        task, olddir, path, follow,
+        lambda comps, _n, _t: p.WalkOpen(creds, comps, int(follow), os.O_PATH, 0))
+    if isinstance(found, HostObject):
+        return Error(errno.EOPNOTSUPP)  # a /proc link to a nameless file: not emulated yet
+    if isinstance(found, Error) or not isinstance(found.resp, p.RFd):
+        return answer(found)
+    close_found(found)
+    target = found.comps if follow else None
 
     def make(old, new, trailing):
         if trailing:

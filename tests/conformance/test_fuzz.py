@@ -36,12 +36,16 @@ def test_known_difference_mask_is_narrow():
                                    "4: rename a b = -1 ENOENT"]
 
 
-def test_open_creat_of_dots_and_trailing_slashes_matches_native():
+def test_fuzzer_findings_match_native():
     """Found by the fuzzer: open("..", O_CREAT|O_EXCL) is EEXIST (it exists), without
-    O_EXCL EISDIR; a trailing slash with O_CREAT is EISDIR either way."""
+    O_EXCL EISDIR; a trailing slash with O_CREAT is EISDIR either way; link looks the old
+    path up before the new one's parent."""
     ops = ["mkdir d 755", "open 0 .. 0xc1 644", "open 0 .. 0x41 644", "open 0 . 0xc1 644",
-           "open 0 d/ 0xc1 644", "open 0 d/ 0x41 644"]
+           "open 0 d/ 0xc1 644", "open 0 d/ 0x41 644",
+           # and: link of a missing name onto a path under a file is ENOENT (old first)
+           "creat 0 f 644", "link missing f/a"]
     native = fsfuzz.run_script(ops, sandboxed=False)
     sandboxed = fsfuzz.run_script(ops, sandboxed=True)
     assert native[0] == 0 and "EEXIST" in native[1] and "EISDIR" in native[1], native[1]
+    assert "link missing f/a = -1 ENOENT" in native[1], native[1]
     assert sandboxed == native
