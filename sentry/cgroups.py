@@ -146,32 +146,19 @@ class SampledLimits:
     def __init__(self, init_pid: int, limits: Limits):
         self.init_pid = init_pid
         self.memory = limits.memory
-        self.pids = limits.pids
         self.memory_hit = False
         self.pids_hit = False
-        self.peak_memory = 0
-        self.peak_pids = 0
 
     def count_tasks(self) -> int:
         """Processes and threads in the sandbox now (what a cgroup's pids counts)."""
         return sum(_threads(pid) for pid in _descendants(self.init_pid))
 
-    def sample(self) -> bool:
-        """Take one sample; True when the memory limit is exceeded."""
-        pids = _descendants(self.init_pid)
-        tasks = memory = 0
-        for pid in pids:
-            tasks += _threads(pid)
-            if self.memory is not None:
-                memory += _pss(pid)
-        self.peak_pids = max(self.peak_pids, tasks)
-        self.peak_memory = max(self.peak_memory, memory)
-        if self.pids is not None and tasks >= self.pids:
-            self.pids_hit = True
-        if self.memory is not None and memory > self.memory:
+    def sample_memory(self) -> int:
+        """The sandbox's memory in use now; memory_hit is set above the limit."""
+        used = sum(_pss(pid) for pid in _descendants(self.init_pid))
+        if self.memory is not None and used > self.memory:
             self.memory_hit = True
-            return True
-        return False
+        return used
 
 
 def _descendants(root: int) -> list[int]:

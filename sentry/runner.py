@@ -109,7 +109,6 @@ class Supervisor:
         self.readiness: str | None = None
         self.sampled = False        # rootless limits: sampled instead of a cgroup
         self.sampler: SampledLimits | None = None
-        self.memory_killed = False
         self.next_sample: float | None = None   # rootless memory limit: when to sample
 
     # -- lifecycle -------------------------------------------------------------
@@ -374,10 +373,11 @@ class Supervisor:
 
     def _sample(self, now: float) -> None:
         self.next_sample = now + SampledLimits.INTERVAL
-        if self.sampler.sample() and not self.memory_killed:
-            self.memory_killed = True
-            self.debug(f"memory limit: {self.sampler.peak_memory} bytes in use; killing the "
-                       "application")
+        if self.sampler.memory_hit:
+            return  # killed already
+        used = self.sampler.sample_memory()
+        if self.sampler.memory_hit:
+            self.debug(f"memory limit: {used} bytes in use; killing the application")
             self._signal_app(signal.SIGKILL)   # as the OOM killer would
 
     def _expire(self, now: float) -> None:
