@@ -175,12 +175,7 @@ class ViewBuilder:
                 os.symlink(top.link, target)
             elif stat.S_ISDIR(top.mode):
                 os.mkdir(target, 0o755)
-                # a layer nothing can be written to stays read-only: it shows its real
-                # owner and mode rather than the upper layer's
-                lower = _fdpath(top.fd)
-                writable = _writable_by_caller(os.stat(lower)) \
-                    or _leads_to_writable(lower, SKELETON_DEPTH - 1)
-                self._layer(top, target, memory and writable)
+                self._layer(top, target, memory)
             else:
                 os.close(os.open(target, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o644))
                 ffi.mount(_fdpath(top.fd), target, None, ffi.MS_BIND)
@@ -196,15 +191,18 @@ class ViewBuilder:
             upper, work = f"{layer}/upper", f"{layer}/work"
             for path in (layer, upper, work):
                 os.mkdir(path)
-            os.chmod(upper, top.mode & 0o7777)
-            _writable_skeleton(lower, upper, SKELETON_DEPTH - 1)
-            try:
-                ffi.mount("overlay", target, "overlay", 0,
-                          f"lowerdir={lower},upperdir={upper},workdir={work}")
-                return
-            except OSError as exc:
-                if exc.errno != errno.EINVAL:  # EINVAL: locked mounts beneath it
-                    raise
+            # a layer nothing can be written to stays a read-only bind: it shows its real
+            # owner and mode rather than the upper layer's
+            if _writable_skeleton(lower, upper, SKELETON_DEPTH - 1) \
+                    or _writable_by_caller(os.stat(lower)):
+                os.chmod(upper, top.mode & 0o7777)
+                try:
+                    ffi.mount("overlay", target, "overlay", 0,
+                              f"lowerdir={lower},upperdir={upper},workdir={work}")
+                    return
+                except OSError as exc:
+                    if exc.errno != errno.EINVAL:  # EINVAL: locked mounts beneath it
+                        raise
         try:
             ffi.mount(lower, target, None, ffi.MS_BIND)
         except OSError as exc:
@@ -370,34 +368,36 @@ def _has_mounts_beneath(root: str) -> bool:
     return False
 
 
-def _writable_skeleton(lower: str, upper: str, depth: int) -> None:
+def _writable_skeleton(lower: str, upper: str, depth: int) -> bool:
     """Rootless memory overlay: overlayfs cannot copy up a directory whose owner is
     outside the user namespace (root's /tmp or /home, say). The directories of the
     lower layer on the way to where an unprivileged user can write natively (world-
     writable ones, and those on the way to its own) are made in the upper layer
     beforehand, with their modes: writing there works, in memory; elsewhere the gofer
-    answers EACCES, as natively."""
+    answers EACCES, as natively. Returns whether a directory within `depth` levels is
+    writable by the caller."""
+    found = False
     for entry, st in _subdirs(lower):
-        target = os.path.join(upper, entry.path.rsplit("/", 1)[1])
-        if st.st_mode & 0o002 and st.st_uid != os.geteuid():
+        if st.st_uid == os.geteuid():
+            found = True  # the caller's own: overlayfs copies it up itself
+            continue
+        target = os.path.join(upper, entry.name)
+        if st.st_mode & 0o002:
             os.mkdir(target)
             os.chmod(target, st.st_mode & 0o7777)
-        elif st.st_uid != os.geteuid() and depth > 1 and _leads_to_writable(entry.path, depth - 1):
+            found = True
+        elif depth > 1:
             os.mkdir(target)
-            os.chmod(target, st.st_mode & 0o7777)
-            _writable_skeleton(entry.path, target, depth - 1)
+            if _writable_skeleton(entry.path, target, depth - 1):
+                os.chmod(target, st.st_mode & 0o7777)
+                found = True
+            else:
+                os.rmdir(target)  # nothing writable below: no trace in the upper layer
+    return found
 
 
 def _writable_by_caller(st: os.stat_result) -> bool:
     return bool(st.st_mode & 0o002) or st.st_uid == os.geteuid()
-
-
-def _leads_to_writable(path: str, depth: int) -> bool:
-    """Whether a directory within `depth` levels below `path` is writable by the caller."""
-    for entry, st in _subdirs(path):
-        if _writable_by_caller(st) or (depth > 1 and _leads_to_writable(entry.path, depth - 1)):
-            return True
-    return False
 
 
 def _subdirs(path: str):
