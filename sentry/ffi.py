@@ -19,6 +19,16 @@ _libc = ctypes.CDLL("libc.so.6", use_errno=True)
 _syscall = _libc.syscall
 _syscall.restype = ctypes.c_long
 
+# The native helper (sentry/native.c, cffi API mode, built at install time) for the
+# calls every trapped path syscall makes; the ctypes versions below stand in when it
+# is not built. NATIVE_ERROR says why it is missing.
+try:
+    from sentry._native import ffi as _cffi, lib as _native
+    NATIVE_ERROR = ""
+except ImportError as _exc:  # not built: a checkout without `pip install`, no compiler
+    _cffi = _native = None
+    NATIVE_ERROR = str(_exc)
+
 # --- x86_64 syscall numbers used directly (not through the table) -------------
 NR_PIVOT_ROOT = 155
 NR_SECCOMP = 317
@@ -182,8 +192,17 @@ _HOW: dict[tuple[int, int, int], ctypes.Array] = {}   # struct open_how, by valu
 _HOW_SIZE = ctypes.c_size_t(OPEN_HOW.size)
 
 
+def _raise_neg(ret: int) -> int:
+    """A native helper's result: -errno raises."""
+    if ret < 0:
+        raise OSError(-ret, os.strerror(-ret))
+    return ret
+
+
 def openat2(dirfd: int, path: str | bytes, flags: int, mode: int = 0, resolve: int = 0) -> int:
     raw = path.encode() if isinstance(path, str) else path
+    if _native is not None:
+        return _raise_neg(_native.sv_openat2(dirfd, raw, flags, mode, resolve))
     how = _HOW.get((flags, mode, resolve))
     if how is None:  # the kernel only reads it: the few combinations in use are kept
         how = ctypes.create_string_buffer(OPEN_HOW.pack(flags, mode, resolve), OPEN_HOW.size)
@@ -212,7 +231,7 @@ STATX_SIZE = 256
 
 def fstatat_raw(fd: int, buf) -> None:
     """struct stat of `fd` (any kind, O_PATH included) into `buf`."""
-    _check(_libc.fstatat(fd, b"", buf, AT_EMPTY_PATH))
+    fstatat_name_raw(fd, b"", buf, AT_EMPTY_PATH)
 
 
 def statx_raw(dirfd: int, path: bytes, flags: int, mask: int, buf) -> None:
@@ -253,7 +272,7 @@ def fstatfs_raw(fd: int, buf) -> None:
 
 def stat_raw(path: bytes, buf) -> None:
     """struct stat of `path` (following magic links such as /proc/PID/fd/N)."""
-    _check(_libc.fstatat(AT_FDCWD, path, buf, 0))
+    fstatat_name_raw(AT_FDCWD, path, buf, 0)
 
 
 def pidfd_getfd_of(pid: int, fd: int) -> int:
@@ -467,8 +486,12 @@ def mount_setattr(fd: int, attr_set: int, recursive: bool = False) -> None:
 
 
 def fstatat_name_raw(dirfd: int, name: bytes, buf, flags: int) -> None:
-    """struct stat of `name` in directory `dirfd` into `buf`."""
-    _check(_libc.fstatat(dirfd, name, buf, flags))
+    """struct stat of `name` in directory `dirfd` into `buf` (a ctypes buffer of at
+    least STAT_SIZE bytes)."""
+    if _native is not None:
+        _raise_neg(_native.sv_fstatat(dirfd, name, _cffi.from_buffer(buf), flags))
+    else:
+        _check(_libc.fstatat(dirfd, name, buf, flags))
 
 
 # --- the application's memory, with its page protections honoured ----------------
@@ -500,7 +523,7 @@ def _vm_buffers():
         return _vm_local.bufs
 
 
-def vm_read(pid: int, addr: int, size: int) -> bytes:
+def _vm_read_ctypes(pid: int, addr: int, size: int) -> bytes:
     """Up to `size` bytes at `addr` in process `pid`, as the process itself could read
     them (unlike /proc/PID/mem, which ignores PROT_NONE). Raises OSError (EFAULT)."""
     if size > _VM_BUF_SIZE:
@@ -520,7 +543,7 @@ def vm_read(pid: int, addr: int, size: int) -> bytes:
     return ctypes.string_at(base, n)
 
 
-def vm_write(pid: int, addr: int, data: bytes) -> int:
+def _vm_write_ctypes(pid: int, addr: int, data: bytes) -> int:
     """Write `data` at `addr` in process `pid`, as the process itself could (read-only
     pages refuse it). Returns the bytes written; raises OSError (EFAULT)."""
     size = len(data)
@@ -539,6 +562,83 @@ def vm_write(pid: int, addr: int, data: bytes) -> int:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
     return n
+
+
+def _vm_cstring_ctypes(pid: int, addr: int, limit: int) -> bytes:
+    if addr == 0:
+        raise OSError(errno.EFAULT, os.strerror(errno.EFAULT))
+    out = b""
+    first = True
+    while len(out) < limit:
+        chunk = _PAGE - (addr % _PAGE)
+        if first:
+            chunk = min(chunk, 256)
+            first = False
+        try:
+            data = _vm_read_ctypes(pid, addr, chunk)
+        except (OverflowError, ctypes.ArgumentError):
+            data = b""
+        if not data:
+            raise OSError(errno.EFAULT, os.strerror(errno.EFAULT))
+        nul = data.find(b"\0")
+        if nul >= 0:
+            out += data[:nul]
+            break
+        out += data
+        addr += len(data)
+    if len(out) >= limit:
+        raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG))
+    return out
+
+
+_PAGE = 4096
+
+
+def _native_buffer():
+    """This thread's scratch buffer for the native helpers: a whole PATH_MAX string
+    and the page its last chunk may run into."""
+    try:
+        return _vm_local.native
+    except AttributeError:
+        _vm_local.native = _cffi.new("char[]", PATH_MAX + _PAGE)
+        return _vm_local.native
+
+
+def _vm_read_native(pid: int, addr: int, size: int) -> bytes:
+    if size > PATH_MAX:
+        buf = _cffi.new("char[]", size)
+    else:
+        buf = _native_buffer()
+    n = _native.sv_vm_read(pid, addr, buf, size)
+    if n < 0:
+        raise OSError(-n, os.strerror(-n))
+    return _cffi.unpack(buf, n)
+
+
+def _vm_cstring_native(pid: int, addr: int, limit: int) -> bytes:
+    buf = _native_buffer()
+    n = _native.sv_vm_cstring(pid, addr, buf, min(limit, PATH_MAX))
+    if n < 0:
+        raise OSError(-n, os.strerror(-n))
+    return _cffi.unpack(buf, n)
+
+
+def _vm_write_native(pid: int, addr: int, data: bytes) -> int:
+    n = _native.sv_vm_write(pid, addr, data, len(data))
+    if n < 0:
+        raise OSError(-n, os.strerror(-n))
+    return n
+
+
+# vm_read(pid, addr, size) -> bytes: up to `size` bytes at `addr` in process `pid`, as
+# the process itself could read them (unlike /proc/PID/mem, which ignores PROT_NONE);
+# vm_cstring(pid, addr, limit) -> bytes: the NUL-terminated string there, read in
+# page-bounded chunks (ENAMETOOLONG without a NUL in `limit` bytes); vm_write(pid,
+# addr, data) -> count. Each raises OSError (EFAULT) where the process could not.
+if _native is not None:
+    vm_read, vm_cstring, vm_write = _vm_read_native, _vm_cstring_native, _vm_write_native
+else:
+    vm_read, vm_cstring, vm_write = _vm_read_ctypes, _vm_cstring_ctypes, _vm_write_ctypes
 
 
 # --- descriptors over unix sockets (SCM_RIGHTS) -----------------------------------

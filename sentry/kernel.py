@@ -18,7 +18,6 @@ from gofer.protocol import Creds
 from sentry import ffi
 from sentry.events import CONTINUE, Error
 
-_PAGE = 4096
 
 
 _TABLE: tuple = ()
@@ -89,33 +88,16 @@ class Task:
         return data
 
     def read_cstring(self, addr: int, limit: int = ffi.PATH_MAX) -> bytes:
-        """A NUL-terminated string, read in page-bounded chunks (a string may end
+        """A NUL-terminated string (read in page-bounded chunks: a string may end
         just before unmapped memory). Longer than `limit` raises ValueError."""
-        if addr == 0:
-            raise MemoryFault(addr)
-        out = b""
-        first = True
-        while len(out) < limit:
-            # most paths are short: a small first read, then whole pages
-            chunk = _PAGE - (addr % _PAGE)
-            if first:
-                chunk = min(chunk, 256)
-                first = False
-            try:
-                data = ffi.vm_read(self.tid, addr, chunk)
-            except (OSError, OverflowError, ctypes.ArgumentError):
-                data = b""
-            if not data:
-                raise MemoryFault(addr)
-            nul = data.find(b"\0")
-            if nul >= 0:
-                out += data[:nul]
-                if len(out) >= limit:
-                    raise ValueError("string too long")
-                return out
-            out += data
-            addr += len(data)
-        raise ValueError("string too long")
+        try:
+            return ffi.vm_cstring(self.tid, addr, limit)
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                raise ValueError("string too long") from None
+            raise MemoryFault(addr) from None
+        except (OverflowError, ctypes.ArgumentError, TypeError):
+            raise MemoryFault(addr) from None
 
     def write(self, addr: int, data: bytes) -> None:
         try:

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 # strace: the ptrace tests; podman, conmon, runc, containerd: the OCI client tests;
 # runsc, proot: the runtimes docs/CONFORMANCE.md compares against; bubblewrap: the benchmarks' floor
-APT_PACKAGES=(libseccomp-dev busybox-static gcc make libc6-dev python3-venv strace
+# python3-dev: the headers the native helper (sentry/native.c, cffi API mode) builds against
+APT_PACKAGES=(libseccomp-dev busybox-static gcc make libc6-dev python3-dev python3-venv strace
               podman conmon runc containerd fuse-overlayfs runsc proot bubblewrap)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -103,7 +103,6 @@ class UnotifyPlatform(Platform):
     def serve(self, kernel, loop) -> None:
         """Answer notifications until loop.stopping(); poll loop.fds() alongside."""
         listeners = self.listeners
-        buf = bytearray(ffi.SECCOMP_NOTIF_SIZE)
         id_buf = bytearray(8)
         ioctl = fcntl.ioctl
         unpack = _NOTIF.unpack
@@ -143,12 +142,13 @@ class UnotifyPlatform(Platform):
                     listeners.discard(fd)
                     os.close(fd)
                     continue
-                buf[:] = _ZERO_NOTIF
                 try:
-                    ioctl(fd, _RECV, buf, True)
+                    # an immutable argument: fcntl copies it (zeroed, as RECV demands)
+                    # into its own buffer and returns the filled copy
+                    raw = ioctl(fd, _RECV, _ZERO_NOTIF)
                 except OSError:
                     continue  # the task died between poll and receive
-                nid, tid, _flags, nr, _arch, _ip, a0, a1, a2, a3, a4, a5 = unpack(buf)
+                nid, tid, _flags, nr, _arch, _ip, a0, a1, a2, a3, a4, a5 = unpack(raw)
                 current[0] = nid
                 current[1] = fd
                 task = tasks.get(tid) or kernel.task(tid)
