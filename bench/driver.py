@@ -57,7 +57,9 @@ class Target:
 
 
 def sandvisor_prefix(platform: str | None = None, extra: list[str] | None = None) -> list[str]:
-    prefix = [sys.executable, "-m", "sentry", "do"]
+    # the installed `sandvisor` script, as users run it (`-m` adds runpy's start-up)
+    script = os.path.join(os.path.dirname(sys.executable), "sandvisor")
+    prefix = [script, "do"] if os.access(script, os.X_OK) else [sys.executable, "-m", "sentry", "do"]
     if platform:
         prefix += ["--platform", platform]
     return prefix + list(extra or []) + ["--"]

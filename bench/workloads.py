@@ -1,7 +1,7 @@
 """The benchmark workloads: what each one runs, how its result is checked, its unit.
 
 A workload is run as `PREFIX + argv`, where PREFIX is the target (nothing for native,
-`python -m sentry do --` for sandvisor, `runsc ... do --` for runsc, ...). Every workload
+`sandvisor do --` for sandvisor, `runsc ... do --` for runsc, ...). Every workload
 checks its own output, so a sandbox that fails (or a wrapper that runs nothing) is
 reported as failed, never as fast.
 

@@ -20,16 +20,6 @@ from sentry.events import CONTINUE, Error
 
 
 
-_TABLE: tuple = ()
-
-
-def _handlers():
-    global _TABLE
-    if not _TABLE:  # imported late: the table imports the handlers, which import us
-        from syscalls.table import HANDLERS, MAX_NR
-        _TABLE = (HANDLERS, MAX_NR)
-    return _TABLE
-
 
 class MemoryFault(Exception):
     """The application gave a pointer that does not map readable (writable) memory."""
@@ -166,6 +156,11 @@ class Kernel:
     # (compile_filter's `guarded`): CONTINUE lets them run
     guards: dict[int, Callable] = field(default_factory=dict)
     log_error: Callable[[str], None] = lambda msg: None
+    handlers: list = field(init=False, repr=False)   # nr -> handler or None
+
+    def __post_init__(self):
+        from syscalls.table import HANDLERS  # late: the handlers import this module
+        self.handlers = HANDLERS
 
     def task(self, tid: int) -> Task:
         task = self.tasks.get(tid)
@@ -181,8 +176,8 @@ class Kernel:
     def dispatch(self, task: "Task", nr: int, args: tuple) -> object:
         """Run the handler for syscall `nr`: the one entry point both platforms use.
         Never raises: a handler bug is logged and answered with EIO."""
-        handlers, max_nr = _handlers()
-        handler = handlers[nr] if 0 <= nr <= max_nr else None
+        handlers = self.handlers
+        handler = handlers[nr] if 0 <= nr < len(handlers) else None
         if handler is None:
             guard = self.guards.get(nr) if self.guards else None
             if guard is not None:

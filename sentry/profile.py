@@ -32,7 +32,6 @@ deny-by-default: the system directories only, read-only, a fresh /tmp, no networ
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import replace
 
 from sentry.cgroups import Limits
@@ -55,6 +54,7 @@ _SECTIONS = {"filesystem": {"readable", "overlay", "tmpfs", "writable", "hidden"
 def load(path: str) -> dict:
     if path == "default":
         return DEFAULT_PROFILE
+    import tomllib  # a profile file is the exception: not every start-up's cost
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)

@@ -13,7 +13,6 @@ sandbox's exit status is the application's (128+N when killed by signal N), 124 
 from __future__ import annotations
 
 import errno
-import json
 import os
 import resource
 import select
@@ -593,6 +592,7 @@ def run_sandbox(cfg: SandboxConfig, tracers=()) -> Outcome:
     if supervisor.audit is not None:
         supervisor.audit.close(outcome)
     if cfg.result_json:
+        import json  # only here: every start-up would pay for it
         with open(cfg.result_json, "w") as f:
             json.dump(outcome.as_json(), f)
     return outcome

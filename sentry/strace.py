@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import errno
 import functools
-import json
 import sys
 import time
 
@@ -128,6 +127,8 @@ class Audit:
     """--audit-log: one JSON line per trapped syscall, then a summary at exit."""
 
     def __init__(self, path: str):
+        import json  # only with an audit log: not every start-up's cost
+        self._dumps = json.dumps
         self.out = open(path, "a", buffering=1 << 16)
         self.counts: dict[tuple[str, str], int] = {}
         self.errors = 0
@@ -140,7 +141,7 @@ class Audit:
         key = (name, disposition)
         self.counts[key] = self.counts.get(key, 0) + 1
         self.errors += isinstance(result, Error)
-        self.out.write(json.dumps({"time": round(time.time(), 6), "pid": task.ns_tid,
+        self.out.write(self._dumps({"time": round(time.time(), 6), "pid": task.ns_tid,
                                    "syscall": name, "args": decode_args(name, args, snap),
                                    "disposition": disposition, "result": outcome}) + "\n")
 
@@ -148,7 +149,7 @@ class Audit:
         summary = {"summary": {"syscalls": sum(self.counts.values()), "errors": self.errors,
                                "by_syscall": {f"{n}/{d}": c for (n, d), c in sorted(self.counts.items())},
                                "exit": outcome.as_json() if outcome is not None else None}}
-        self.out.write(json.dumps(summary) + "\n")
+        self.out.write(self._dumps(summary) + "\n")
         self.out.close()
 
 

@@ -33,4 +33,7 @@ if ! .venv/bin/python -m pip install -q -e '.[test]' --config-settings editable_
     cat .venv/pip.log >&2
     exit 1
 fi
+# bytecode now, by the owner of the checkout: a user who cannot write __pycache__ (the
+# rootless tests' account) would otherwise compile every module at every start-up
+.venv/bin/python -m compileall -q sentry gofer syscalls >/dev/null
 echo "sandvisor installed: $(.venv/bin/sandvisor --version)"

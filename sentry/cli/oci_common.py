@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ def fail(ctx: click.Context, message: str) -> None:
         try:
             with open(g.log, "a") as f:
                 if g.log_format == "json":
+                    import json  # `do` imports this module too: not at its start-up
                     f.write(json.dumps({"level": "error", "msg": message, "time": stamp}) + "\n")
                 else:
                     f.write(f'time="{stamp}" level=error msg="{message}"\n')

@@ -18,10 +18,14 @@ weaken the filter).
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import stat
 import struct
+
+try:  # hashlib loads OpenSSL first: ~4 ms of every start-up, for one digest
+    from _blake2 import blake2b as _digest
+except ImportError:
+    from hashlib import blake2b as _digest
 
 from syscalls.table import ALLOW, TABLE, Disposition
 
@@ -71,7 +75,7 @@ def _fingerprint(key: tuple) -> str:
     table = [(e.nr, e.disposition.value, e.errno, e.arg_rules) for e in TABLE.values()]
     text = repr((CACHE_VERSION, key[0], key[1], sorted(key[2]), sorted(key[3]),
                  HANDOVER_SENDMSG_FLAGS, table))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return _digest(text.encode(), digest_size=16).hexdigest()
 
 
 def cache_dir() -> str:
@@ -152,7 +156,7 @@ def compile_allowlist(rules: dict, default: int = SECCOMP_RET_KILL_PROCESS) -> b
     key = ("allowlist", default, tuple(norm))
     if key in _cache:
         return _cache[key]
-    fingerprint = hashlib.sha256(repr((CACHE_VERSION, key)).encode()).hexdigest()[:32]
+    fingerprint = _digest(repr((CACHE_VERSION, key)).encode(), digest_size=16).hexdigest()
     prog = _load_cached(key, fingerprint)
     if prog is None:
         prog = _compile_allowlist(norm, default)

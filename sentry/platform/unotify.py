@@ -103,7 +103,6 @@ class UnotifyPlatform(Platform):
     def serve(self, kernel, loop) -> None:
         """Answer notifications until loop.stopping(); poll loop.fds() alongside."""
         listeners = self.listeners
-        id_buf = bytearray(8)
         ioctl = fcntl.ioctl
         unpack = _NOTIF.unpack
         dispatch = kernel.dispatch
@@ -118,9 +117,8 @@ class UnotifyPlatform(Platform):
         current = [0, -1]  # notification id, listener
 
         def still_valid() -> bool:
-            id_buf[:] = current[0].to_bytes(8, "little")
             try:
-                ioctl(current[1], _ID_VALID, id_buf)
+                ioctl(current[1], _ID_VALID, current[0].to_bytes(8, "little"))
                 return True
             except OSError:
                 return False
