@@ -2,6 +2,7 @@
 `python -m bench profile WORKLOAD`: one workload under sandvisor with the sentry profiled.
 `python -m bench --load`: only the load workloads (20 sandboxes building at once, one
 sandbox with 200 threads in syscalls; bench/load.py).
+`python -m bench api`: sandbox start through the Python API (warm) against `sandvisor do`.
 `python -m bench list`: the workloads and the targets found on this machine."""
 
 from __future__ import annotations
@@ -66,6 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["profile"]:
         a = _profile_parser().parse_args(argv[1:])
         return driver.profile(BY_NAME[a.workload], a.quick, a.out, a.top, a.timeout, a.platform)
+    if argv[:1] == ["api"]:
+        p = argparse.ArgumentParser(prog="python -m bench api",
+                                    description="Sandbox start through the Python API.")
+        p.add_argument("--runs", type=int, default=20)
+        p.add_argument("--quick", action="store_true")
+        p.add_argument("--json", metavar="FILE")
+        a = p.parse_args(argv[1:])
+        from bench import api_start
+        return api_start.main(a.runs, a.quick, a.json)
     if argv[:1] == ["list"]:
         for w in WORKLOADS:
             print(f"{w.name:14} {w.unit:3} {w.kind:7} {w.title}")

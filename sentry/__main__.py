@@ -1,3 +1,3 @@
-from sentry.cli import main
+from sentry.cli import entry
 
-main()
+entry()

@@ -12,18 +12,22 @@
 
 Each run is a `sandvisor do` in its own process (forking the sentry from an
 application thread would tie the sandbox's life to that thread), so the API is safe
-to use from threads and from asyncio (`await sb.run_async(...)`).
+to use from threads and from asyncio (`await sb.run_async(...)`). One such process is
+kept warm (sentry/warm.py: the interpreter started and the sandbox's code imported),
+so a run starts in about a quarter of a cold `sandvisor do`'s time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -103,12 +107,12 @@ class Sandbox:
         self.__exit__(*exc)
 
     # -- running ------------------------------------------------------------------
-    def command(self, argv: Sequence[str], result_json: str) -> list[str]:
-        """The `sandvisor do` command line for `argv`."""
+    def do_args(self, argv: Sequence[str], result_json: str) -> list[str]:
+        """The `sandvisor do` arguments for `argv`."""
         lim = self.limits
-        cmd = [sys.executable, "-m", "sentry", "do", "--root", self.root, "--network",
-               self.network, "--cwd", self.cwd, "--hostname", self.hostname, "--platform",
-               self.platform, "--result-json", result_json]
+        cmd = ["do", "--root", self.root, "--network", self.network, "--cwd", self.cwd,
+               "--hostname", self.hostname, "--platform", self.platform,
+               "--result-json", result_json]
         if self._layer:
             cmd += ["--overlay", f"dir={self._layer}"]
         for vol in self.volumes:
@@ -129,26 +133,151 @@ class Sandbox:
             cmd += ["--audit-log", self.audit_log]
         return cmd + ["--", *argv]
 
+    def command(self, argv: Sequence[str], result_json: str) -> list[str]:
+        """The whole `sandvisor do` command line for `argv`, as a cold start runs it."""
+        return [sys.executable, "-m", "sentry", *self.do_args(argv, result_json)]
+
     def _env(self) -> dict[str, str]:
         return dict(os.environ) if self.env is None else dict(self.env)
 
+    def _start(self, argv: Sequence[str]) -> "_Run":
+        tmp = tempfile.TemporaryDirectory(prefix="sandvisor-run-")
+        result_json = os.path.join(tmp.name, "result.json")
+        try:
+            proc = _workers.run(self.do_args(argv, result_json), self._env(), os.getcwd())
+        except BaseException:
+            tmp.cleanup()
+            raise
+        return _Run(proc, tmp, result_json, self.limits.output_bytes)
+
     def run(self, argv: Sequence[str], input: bytes | None = None) -> Result:
-        with tempfile.TemporaryDirectory(prefix="sandvisor-run-") as tmp:
-            result_json = os.path.join(tmp, "result.json")
-            proc = subprocess.Popen(self.command(argv, result_json), env=self._env(),
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE)
-            out, err, flooded = _collect(proc, input, self.limits.output_bytes)
-            return _result(proc.returncode, out, err, flooded, result_json)
+        return self._start(argv).finish(input)
 
     async def run_async(self, argv: Sequence[str], input: bytes | None = None) -> Result:
-        with tempfile.TemporaryDirectory(prefix="sandvisor-run-") as tmp:
-            result_json = os.path.join(tmp, "result.json")
-            proc = await asyncio.create_subprocess_exec(
-                *self.command(argv, result_json), env=self._env(), stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            out, err, flooded = await _collect_async(proc, input, self.limits.output_bytes)
-            return _result(proc.returncode, out, err, flooded, result_json)
+        """run() without blocking the event loop; cancelling it kills the sandbox."""
+        job = self._start(argv)
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+
+        def finish() -> None:   # a thread per run: no executor's cap on concurrent runs
+            try:
+                result = job.finish(input)
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+                _settle_from_thread(loop, done, None, exc)
+            else:
+                _settle_from_thread(loop, done, result, None)
+
+        threading.Thread(target=finish, name="sandvisor-run", daemon=True).start()
+        try:
+            return await done
+        except asyncio.CancelledError:
+            job.proc.kill()   # the sentry dies; every sandboxed process dies with it
+            raise
+
+
+def _settle(future: asyncio.Future, result, exc) -> None:
+    if not future.done():
+        future.set_exception(exc) if exc is not None else future.set_result(result)
+
+
+def _settle_from_thread(loop, future: asyncio.Future, result, exc) -> None:
+    try:
+        loop.call_soon_threadsafe(_settle, future, result, exc)
+    except RuntimeError:
+        pass   # the loop closed meanwhile (the run was cancelled with it)
+
+
+class _Run:
+    """One started run: its sentry process and where its result will be."""
+
+    def __init__(self, proc: subprocess.Popen, tmp, result_json: str, cap: int | None):
+        self.proc, self.tmp, self.result_json, self.cap = proc, tmp, result_json, cap
+
+    def finish(self, input: bytes | None) -> Result:
+        try:
+            out, err, flooded = _collect(self.proc, input, self.cap)
+            return _result(self.proc.returncode, out, err, flooded, self.result_json)
+        finally:
+            self.tmp.cleanup()
+
+
+class _Workers:
+    """Warm `sandvisor do` processes (sentry/warm.py): one spare waits, with its
+    imports done, on a pipe only this process holds; a run takes it and a new spare
+    starts at once, so its start-up overlaps the run. A spare whose pipe closes (this
+    process exited, or forked and let it go) exits on its own."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.spare: tuple[subprocess.Popen, int] | None = None
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        """In a forked child: the spare is the parent's; the child's copy of its pipe
+        would keep it waiting after the parent let it go."""
+        if self.spare is not None:
+            os.close(self.spare[1])
+        self.spare = None
+        self.lock = threading.Lock()
+
+    def run(self, do_args: list[str], env: dict[str, str], cwd: str) -> subprocess.Popen:
+        request = json.dumps({"argv": do_args, "env": env, "cwd": cwd}).encode()
+        try:
+            for _attempt in range(2):
+                with self.lock:
+                    worker, self.spare = self.spare, None
+                proc, control = worker or _spawn_worker()
+                try:
+                    _write_all(control, request)
+                except BrokenPipeError:   # the spare died while waiting (killed, OOM)
+                    proc.wait()
+                    continue
+                finally:
+                    os.close(control)
+                return proc
+            raise RuntimeError("the warm worker died before its run; see its stderr")
+        finally:
+            self._replenish()   # after the run has its worker: it starts first
+
+    def _replenish(self) -> None:
+        with self.lock:
+            if self.spare is None:
+                self.spare = _spawn_worker()
+
+    def release(self) -> None:
+        with self.lock:
+            worker, self.spare = self.spare, None
+        if worker is not None:
+            os.close(worker[1])    # end of file: the spare exits
+            try:
+                worker[0].wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                worker[0].kill()
+                worker[0].wait()
+
+
+def _spawn_worker() -> tuple[subprocess.Popen, int]:
+    read_end, write_end = os.pipe()   # not inheritable: only the spare gets read_end
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "sentry.warm", str(read_end)],
+                                pass_fds=(read_end,), stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except BaseException:
+        os.close(write_end)
+        raise
+    finally:
+        os.close(read_end)
+    return proc, write_end
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+_workers = _Workers()
+atexit.register(_workers.release)
 
 
 def _collect(proc: subprocess.Popen, input: bytes | None, cap: int | None):
@@ -177,28 +306,6 @@ def _collect(proc: subprocess.Popen, input: bytes | None, cap: int | None):
                 proc.kill()   # the sentry dies; every sandboxed process dies with it
     proc.wait()
     return bytes(bufs[proc.stdout]), bytes(bufs[proc.stderr]), flooded
-
-
-async def _collect_async(proc, input: bytes | None, cap: int | None):
-    total = 0
-    flooded = False
-
-    async def pump(stream, buf: bytearray):
-        nonlocal total, flooded
-        while chunk := await stream.read(65536):
-            buf += chunk
-            total += len(chunk)
-            if cap is not None and total > cap and not flooded:
-                flooded = True
-                proc.kill()
-
-    if input:
-        proc.stdin.write(input)
-    proc.stdin.close()
-    out, err = bytearray(), bytearray()
-    await asyncio.gather(pump(proc.stdout, out), pump(proc.stderr, err))
-    await proc.wait()
-    return bytes(out), bytes(err), flooded
 
 
 def _result(returncode: int, out: bytes, err: bytes, flooded: bool, result_json: str) -> Result:

@@ -8,6 +8,8 @@ Global flags follow runc's conventions (before the subcommand, `--flag value` or
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 import click
 
@@ -51,3 +53,27 @@ class LazyGroup(click.Group):
 def main(ctx, root, log, log_format, debug, systemd_cgroup, rootless, platform, network) -> None:
     """sandvisor: a user-space kernel sandbox (gVisor-style, in Python)."""
     ctx.obj = Globals(root=root, log=log, log_format=log_format, debug=debug, platform=platform)
+
+
+def entry(args: list[str] | None = None) -> None:
+    """The `sandvisor` script: the CLI, then out without the interpreter's teardown.
+
+    Freeing every imported module's objects at exit took ~12 ms of each run (measured
+    2026-12-02), after the sandbox had ended; by then every file a command wrote is
+    closed or line-buffered, so only the standard streams need flushing."""
+    try:
+        main(args, prog_name="sandvisor")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)   # what sys.exit("message") would have done
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 1    # e.g. stdout was a closed pipe: as Python reports it
+    os._exit(code)
