@@ -221,7 +221,8 @@ class _Workers:
         self.lock = threading.Lock()
 
     def run(self, do_args: list[str], env: dict[str, str], cwd: str) -> subprocess.Popen:
-        request = json.dumps({"argv": do_args, "env": env, "cwd": cwd}).encode()
+        request = json.dumps({"argv": do_args, "env": env, "cwd": cwd,
+                              **_inherited()}).encode()
         try:
             for _attempt in range(2):
                 with self.lock:
@@ -268,6 +269,17 @@ def _spawn_worker() -> tuple[subprocess.Popen, int]:
     finally:
         os.close(read_end)
     return proc, write_end
+
+
+def _inherited() -> dict:
+    """What a child started now would inherit and a spare started earlier may not
+    have: the umask and the resource limits, as they are at the run."""
+    import resource
+    mask = os.umask(0o22)
+    os.umask(mask)
+    limits = {name: resource.getrlimit(getattr(resource, name))
+              for name in dir(resource) if name.startswith("RLIMIT_")}
+    return {"umask": mask, "rlimits": limits}
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -1,22 +1,13 @@
 """Events and answers exchanged between platforms, the kernel layer and handlers.
 
 Platforms turn whatever their mechanism delivers (a seccomp notification, a ptrace stop)
-into a SyscallEvent; handlers answer with one of the Answer dataclasses. Nothing here
-raises: an errno is an answer like any other.
+into a call of Kernel.dispatch(task, nr, args); handlers answer with one of the Answer
+dataclasses. Nothing here raises: an errno is an answer like any other.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-
-@dataclass(slots=True)
-class SyscallEvent:
-    """One trapped syscall, as the platform saw it."""
-    tid: int             # host tid of the calling thread
-    nr: int
-    args: tuple[int, int, int, int, int, int]
-    cookie: int = 0      # platform-private id (the unotify notification id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,10 @@
 
 Started ahead of need as `python -m sentry.warm FD`, it imports the CLI and everything
 a sandbox's start-up imports, then blocks on descriptor FD for one run: a JSON object
-{"argv": [...], "env": {...}, "cwd": "..."} up to end of file. It then becomes that
-run's `sandvisor do`, exactly as if started with that command line, environment and
-working directory: its stdin, stdout and stderr are the run's. End of file without a
+{"argv": [...], "env": {...}, "cwd": "...", "umask": N, "rlimits": {NAME: [soft, hard]}}
+up to end of file. It then becomes that run's `sandvisor do`, exactly as if started
+then with that command line, environment, working directory, umask and resource
+limits: its stdin, stdout and stderr are the run's. End of file without a
 request (the API let its spare go, or exited) ends it quietly.
 
 What the spare saves is the interpreter's start and the imports: most of a sandbox's
@@ -45,15 +46,28 @@ def main(argv: list[str]) -> int:
     try:
         request = json.loads(data)
         run_argv, env, cwd = list(request["argv"]), dict(request["env"]), request["cwd"]
-    except (ValueError, KeyError, TypeError) as exc:
+        umask, rlimits = int(request["umask"]), dict(request["rlimits"])
+        os.chdir(cwd)
+        _set_rlimits(rlimits)
+    except (ValueError, KeyError, TypeError, OSError) as exc:
         print(f"sandvisor: bad request from the API on the warm worker's pipe: {exc}",
               file=sys.stderr)
         return 125
+    os.umask(umask)
     os.environ.clear()
     os.environ.update(env)
-    os.chdir(cwd)
     cli(run_argv)  # exits with the run's status
     return 0
+
+
+def _set_rlimits(rlimits: dict) -> None:
+    import resource
+    for name, (soft, hard) in rlimits.items():
+        if not name.startswith("RLIMIT_") or not hasattr(resource, name):
+            raise ValueError(f"unknown resource limit {name!r}")
+        which = getattr(resource, name)
+        if resource.getrlimit(which) != (soft, hard):
+            resource.setrlimit(which, (soft, hard))
 
 
 if __name__ == "__main__":

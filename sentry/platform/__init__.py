@@ -3,7 +3,8 @@
 One interface, several backends, the default picked by probing (the shape of
 CPython's `selectors`). Each backend installs its part in the application child
 (`child_install`), connects to it in the sentry (`attach`) and runs the event loop
-(`serve`), delivering sentry.events.SyscallEvent to the kernel layer.
+(`serve`), handing each trapped syscall to Kernel.dispatch(task, nr, args) and
+answering with what it returns (sentry.events).
 """
 
 from __future__ import annotations

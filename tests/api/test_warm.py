@@ -39,6 +39,20 @@ def test_warm_spare_takes_the_environment_and_cwd_of_its_run(tmp_path, monkeypat
     assert (tmp_path / "audit.jsonl").exists()   # a relative path, from the run's cwd
 
 
+def test_warm_spare_takes_the_umask_and_rlimits_of_its_run():
+    import resource
+    Sandbox().run(["true"])                 # the spare predates the changes below
+    old_mask = os.umask(0o077)
+    old_nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (512, old_nofile[1]))
+    try:
+        result = Sandbox().run(["sh", "-c", "umask; ulimit -n"])
+    finally:
+        os.umask(old_mask)
+        resource.setrlimit(resource.RLIMIT_NOFILE, old_nofile)
+    assert result.stdout == b"0077\n512\n", result
+
+
 def test_warm_spare_exits_when_released():
     Sandbox().run(["true"])
     spare = _spare_proc()
@@ -106,9 +120,17 @@ def test_warm_worker_without_a_request_exits_quietly():
 
 
 def test_warm_worker_runs_a_request_as_sandvisor_do(tmp_path):
-    request = {"argv": ["do", "--", "sh", "-c", "echo $GREETING; pwd"],
+    request = {"argv": ["do", "--", "sh", "-c", "echo $GREETING; pwd; umask"],
                "env": {"GREETING": "hello", "PATH": os.environ["PATH"]},
-               "cwd": str(tmp_path)}
+               "cwd": str(tmp_path), "umask": 0o027, "rlimits": {}}
     done = _warm(json.dumps(request).encode())
     assert done.returncode == 0, done.stderr
-    assert done.stdout == f"hello\n{tmp_path}\n".encode()
+    assert done.stdout == f"hello\n{tmp_path}\n0027\n".encode()
+
+
+def test_warm_worker_refuses_an_unknown_rlimit():
+    request = {"argv": ["do", "--", "true"], "env": {}, "cwd": "/", "umask": 0o22,
+               "rlimits": {"RLIMIT_BOGUS": [1, 1]}}
+    done = _warm(json.dumps(request).encode())
+    assert done.returncode == 125
+    assert b"unknown resource limit 'RLIMIT_BOGUS'" in done.stderr
