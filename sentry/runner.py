@@ -583,6 +583,9 @@ def _chain(hooks):
 
 
 def run_sandbox(cfg: SandboxConfig, tracers=()) -> Outcome:
+    if cfg.result_json:
+        # imported before the sentry's lock-down, not after (only then: start-up time)
+        import json
     supervisor = Supervisor(cfg, tracers)
     outcome = supervisor.run()
     if supervisor.usage is not None:
@@ -592,7 +595,6 @@ def run_sandbox(cfg: SandboxConfig, tracers=()) -> Outcome:
     if supervisor.audit is not None:
         supervisor.audit.close(outcome)
     if cfg.result_json:
-        import json  # only here: every start-up would pay for it
         with open(cfg.result_json, "w") as f:
             json.dump(outcome.as_json(), f)
     return outcome
