@@ -120,9 +120,16 @@ _CAP_DAC_OVERRIDE = ffi.cap_mask(["CAP_DAC_OVERRIDE"])
 _CAP_DAC_READ_SEARCH = ffi.cap_mask(["CAP_DAC_READ_SEARCH"])
 
 
-def read_identity(tid: int) -> Identity:
+def _status(tid: int) -> dict[bytes, bytes]:
     with open(f"/proc/{tid}/status", "rb") as f:
-        fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
+        return dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
+
+
+def read_identity(tid: int) -> Identity:
+    return _identity(_status(tid))
+
+
+def _identity(fields: dict[bytes, bytes]) -> Identity:
     uids = [int(v) for v in fields[b"Uid"].split()]
     gids = [int(v) for v in fields[b"Gid"].split()]
     groups = tuple(int(v) for v in fields.get(b"Groups", b"").split())
@@ -132,10 +139,8 @@ def read_identity(tid: int) -> Identity:
                     cap_eff)
 
 
-def _ns_ids(tid: int) -> tuple[int, int, int]:
+def _ns_ids(fields: dict[bytes, bytes]) -> tuple[int, int, int]:
     """(host tgid, innermost-namespace tgid, innermost-namespace tid)."""
-    with open(f"/proc/{tid}/status", "rb") as f:
-        fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
     tgid = int(fields[b"Tgid"])
     ns_tgid = int(fields.get(b"NStgid", fields[b"Tgid"]).split()[-1])
     ns_tid = int(fields.get(b"NSpid", fields[b"Pid"]).split()[-1])
@@ -165,11 +170,16 @@ class Kernel:
     def task(self, tid: int) -> Task:
         task = self.tasks.get(tid)
         if task is None:
+            # one read of its status for both its ids and its credentials (a task is
+            # new at its first trapped syscall, and most need the credentials)
             try:
-                tgid, ns_tgid, ns_tid = _ns_ids(tid)
-            except (OSError, KeyError, ValueError):
+                fields = _status(tid)
+                tgid, ns_tgid, ns_tid = _ns_ids(fields)
+                identity = _identity(fields)
+            except (OSError, KeyError, ValueError, IndexError):
                 tgid, ns_tgid, ns_tid = tid, tid, tid
-            task = Task(tid, tgid, ns_tid, ns_tgid)
+                identity = None   # read when first needed, failing as it does then
+            task = Task(tid, tgid, ns_tid, ns_tgid, identity)
             self.tasks[tid] = task
         return task
 
