@@ -133,10 +133,6 @@ class Sandbox:
             cmd += ["--audit-log", self.audit_log]
         return cmd + ["--", *argv]
 
-    def command(self, argv: Sequence[str], result_json: str) -> list[str]:
-        """The whole `sandvisor do` command line for `argv`, as a cold start runs it."""
-        return [sys.executable, "-m", "sentry", *self.do_args(argv, result_json)]
-
     def _env(self) -> dict[str, str]:
         return dict(os.environ) if self.env is None else dict(self.env)
 
@@ -275,8 +271,8 @@ def _inherited() -> dict:
     """What a child started now would inherit and a spare started earlier may not
     have: the umask and the resource limits, as they are at the run."""
     import resource
-    mask = os.umask(0o22)
-    os.umask(mask)
+    with open("/proc/self/status", "rb") as f:   # os.umask can only set it: racy
+        mask = int(next(line for line in f if line.startswith(b"Umask:")).split()[1], 8)
     limits = {name: resource.getrlimit(getattr(resource, name))
               for name in dir(resource) if name.startswith("RLIMIT_")}
     return {"umask": mask, "rlimits": limits}
