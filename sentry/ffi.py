@@ -641,6 +641,63 @@ else:
     vm_read, vm_cstring, vm_write = _vm_read_ctypes, _vm_cstring_ctypes, _vm_write_ctypes
 
 
+# --- the unotify loop's step ------------------------------------------------------
+class NativeNotifWaiter:
+    """The unotify event loop's answer-and-wait step in C (native.c, sv_step): the
+    previous answer is sent, then poll and NOTIF_RECV, in one call. The contract of
+    sentry.platform.unotify.PollWaiter, its pure-Python twin."""
+
+    def __init__(self):
+        self.listeners: list[int] = []
+        self.others: list[int] = []
+        self._out = _cffi.new("struct sv_notif *")
+        self._revents = _cffi.new("short *")
+        self._rebuild()
+
+    @staticmethod
+    def available() -> bool:
+        return _native is not None
+
+    def add(self, fd: int, listener: bool) -> None:
+        (self.listeners if listener else self.others).append(fd)
+        self._rebuild()
+
+    def remove(self, fd: int) -> None:
+        for fds in (self.listeners, self.others):
+            if fd in fds:
+                fds.remove(fd)
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        self._fds = self.listeners + self.others
+        self._n, self._n_listeners = len(self._fds), len(self.listeners)
+        self._array = _cffi.new("struct pollfd[]", max(1, self._n))
+        for i, fd in enumerate(self._fds):
+            self._array[i].fd = fd
+            self._array[i].events = 1   # POLLIN; readiness not taken is polled again
+
+    def next(self, reply, timeout: int):
+        """Send `reply` (listener, id, value, error, flags) if not None, then wait for
+        the next event: (listener, 0, (id, tid, nr, args)) for a notification,
+        (fd, poll events, None) for another descriptor or a listener that hung up,
+        None on timeout or interruption."""
+        afd, nid, val, err, flags = reply if reply is not None else (-1, 0, 0, 0, 0)
+        i = _native.sv_step(afd, nid, val, err, flags, self._array, self._n,
+                            self._n_listeners, timeout, self._out, self._revents)
+        if i < 0:
+            return None
+        if i < self._n_listeners:
+            out = self._out
+            return self._fds[i], 0, (out.id, out.pid, out.nr, tuple(out.args))
+        return self._fds[i - self._n], self._revents[0], None
+
+    def send(self, reply) -> None:
+        """Send a last answer without waiting for anything."""
+        afd, nid, val, err, flags = reply
+        _native.sv_step(afd, nid, val, err, flags, self._array, 0, 0, 0, self._out,
+                        self._revents)
+
+
 # --- descriptors over unix sockets (SCM_RIGHTS) -----------------------------------
 def rights(*fds: int) -> list:
     """The ancillary data that passes `fds` with sendmsg (none for no fds)."""

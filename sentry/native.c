@@ -1,13 +1,18 @@
 /* sandvisor's native helpers (cffi API mode, built by sentry/native_build.py).
  *
- * Only the calls every trapped path syscall makes: reading the caller's path and
- * writing results into its memory (process_vm_readv/writev), openat2 and fstatat.
- * Each returns a count or a descriptor, or -errno; nothing here decides anything.
- * sentry/ffi.py falls back to ctypes when this module is not built. */
+ * Only what every trapped syscall pays for: the unotify loop's answer-and-wait step,
+ * reading the caller's path and writing results into its memory
+ * (process_vm_readv/writev), openat2 and fstatat. Each returns a count, a descriptor
+ * or an index, or -errno; nothing here decides anything. sentry/ffi.py falls back to
+ * ctypes (and sentry/platform/unotify.py to select.poll) when this is not built. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -71,4 +76,49 @@ static int sv_openat2(int dirfd, const char *path, unsigned long long flags,
 static int sv_fstatat(int dirfd, const char *path, char *buf, int flags)
 {
     return fstatat(dirfd, path, (struct stat *)buf, flags) < 0 ? -errno : 0;
+}
+
+/* One step of the unotify loop. First the previous answer, if any (SEND; a caller
+ * that died meanwhile is not an error). Then the next event: descriptors still marked
+ * ready by the last poll are taken (and unmarked) before polling again, so every
+ * descriptor ready at one poll is served before any is served twice.
+ * fds[0..nlisteners) are seccomp listeners: one readable is received into *out
+ * (zeroed first, as RECV demands) and its index returned. Any other ready descriptor,
+ * or a listener that only hung up, returns nfds + its index, with its poll events in
+ * *revents. Returns -ETIMEDOUT after `timeout` ms without an event, -errno if poll
+ * fails. With nfds 0 it only answers. */
+struct sv_notif { uint64_t id; uint32_t pid; uint32_t flags; int32_t nr; uint32_t arch;
+                  uint64_t ip; uint64_t args[6]; };
+
+static int sv_step(int answer_fd, uint64_t id, int64_t val, int32_t error, uint32_t flags,
+                   struct pollfd *fds, int nfds, int nlisteners, int timeout,
+                   struct sv_notif *out, short *revents)
+{
+    if (answer_fd >= 0) {
+        struct seccomp_notif_resp resp = { id, val, error, flags };
+        ioctl(answer_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    }
+    for (;;) {
+        for (int i = 0; i < nfds; i++) {
+            short ev = fds[i].revents;
+            if (!ev)
+                continue;
+            fds[i].revents = 0;
+            if (i < nlisteners && (ev & POLLIN)) {
+                memset(out, 0, sizeof *out);
+                if (ioctl(fds[i].fd, SECCOMP_IOCTL_NOTIF_RECV, out) == 0)
+                    return i;
+                continue;   /* the caller died between poll and receive */
+            }
+            *revents = ev;
+            return nfds + i;
+        }
+        if (nfds == 0)
+            return -ETIMEDOUT;
+        int n = poll(fds, nfds, timeout);
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return -ETIMEDOUT;
+    }
 }

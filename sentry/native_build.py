@@ -13,6 +13,12 @@ ffibuilder.cdef("""
     int sv_openat2(int dirfd, const char *path, unsigned long long flags,
                    unsigned long long mode, unsigned long long resolve);
     int sv_fstatat(int dirfd, const char *path, char *buf, int flags);
+    struct pollfd { int fd; short events; short revents; };
+    struct sv_notif { uint64_t id; uint32_t pid; uint32_t flags; int32_t nr; uint32_t arch;
+                      uint64_t ip; uint64_t args[6]; };
+    int sv_step(int answer_fd, uint64_t id, int64_t val, int32_t error, uint32_t flags,
+                struct pollfd *fds, int nfds, int nlisteners, int timeout,
+                struct sv_notif *out, short *revents);
 """)
 ffibuilder.set_source("sentry._native",
                       (Path(__file__).parent / "native.c").read_text(),

@@ -30,7 +30,6 @@ _RECV, _SEND = ffi.SECCOMP_IOCTL_NOTIF_RECV, ffi.SECCOMP_IOCTL_NOTIF_SEND
 _ID_VALID, _ADDFD_IOCTL = ffi.SECCOMP_IOCTL_NOTIF_ID_VALID, ffi.SECCOMP_IOCTL_NOTIF_ADDFD
 _CONTINUE_FLAG = ffi.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 _POLL_IN = select.POLLIN
-_POLL_END = select.POLLHUP | select.POLLERR | select.POLLNVAL
 
 
 class UnotifyPlatform(Platform):
@@ -39,7 +38,7 @@ class UnotifyPlatform(Platform):
 
     def __init__(self):
         self.listeners: set[int] = set()
-        self.poller = None
+        self.waiter = None   # serve()'s NativeNotifWaiter or PollWaiter
         self.sync_wakeup = False
 
     @classmethod
@@ -92,28 +91,34 @@ class UnotifyPlatform(Platform):
         except OSError:
             self.sync_wakeup = False  # kernel < 6.6: slower cross-CPU wake-ups, still correct
         self.listeners.add(listener)
-        if self.poller is not None:
-            self.poller.register(listener, _POLL_IN)
+        if self.waiter is not None:   # an exec into a running sandbox
+            self.waiter.add(listener, True)
 
     def close(self) -> None:
         for listener in self.listeners:
             os.close(listener)
         self.listeners.clear()
 
+    def watch(self, fd: int) -> None:
+        self.waiter.add(fd, False)
+
     def serve(self, kernel, loop) -> None:
-        """Answer notifications until loop.stopping(); poll loop.fds() alongside."""
+        """Answer notifications until loop.stopping(); watch loop.fds() alongside.
+        Each answer is sent by the next wait (one native call for both when the helper
+        is built); the last one on the way out."""
         listeners = self.listeners
-        ioctl = fcntl.ioctl
-        unpack = _NOTIF.unpack
+        waiter = ffi.NativeNotifWaiter() if ffi.NativeNotifWaiter.available() \
+            else PollWaiter()
+        for listener in listeners:
+            waiter.add(listener, True)
+        for fd in loop.fds():
+            waiter.add(fd, False)
+        self.waiter = waiter
         dispatch = kernel.dispatch
         tasks = kernel.tasks
         trace = kernel.trace
-        answer = self._answer
-        self.poller = poller = select.poll()
-        for listener in listeners:
-            poller.register(listener, _POLL_IN)
-        for fd in loop.fds():
-            poller.register(fd, _POLL_IN)
+        settle = self._settle
+        ioctl = fcntl.ioctl
         current = [0, -1]  # notification id, listener
 
         def still_valid() -> bool:
@@ -124,70 +129,118 @@ class UnotifyPlatform(Platform):
                 return False
 
         kernel.still_valid = still_valid
-        while not loop.stopping():
-            try:
-                ready = poller.poll(loop.poll_timeout_ms())
-            except InterruptedError:
-                continue
-            for fd, events in ready:
-                if fd not in listeners:
-                    if loop.ready(fd):
-                        poller.unregister(fd)
+        reply = None
+        try:
+            while not loop.stopping():
+                event = waiter.next(reply, loop.poll_timeout_ms())
+                reply = None
+                if event is None:
                     continue
-                if events & _POLL_END and not events & _POLL_IN:
-                    # every task under this listener is gone
-                    poller.unregister(fd)
-                    listeners.discard(fd)
-                    os.close(fd)
+                fd, events, notif = event
+                if notif is None:
+                    if fd in listeners:   # every task under this listener is gone
+                        waiter.remove(fd)
+                        listeners.discard(fd)
+                        os.close(fd)
+                    elif loop.ready(fd):
+                        waiter.remove(fd)
                     continue
-                try:
-                    # an immutable argument: fcntl copies it (zeroed, as RECV demands)
-                    # into its own buffer and returns the filled copy
-                    raw = ioctl(fd, _RECV, _ZERO_NOTIF)
-                except OSError:
-                    continue  # the task died between poll and receive
-                nid, tid, _flags, nr, _arch, _ip, a0, a1, a2, a3, a4, a5 = unpack(raw)
+                nid, tid, nr, args = notif
                 current[0] = nid
                 current[1] = fd
                 task = tasks.get(tid) or kernel.task(tid)
-                args = (a0, a1, a2, a3, a4, a5)
                 result = dispatch(task, nr, args)
                 if trace is None:
-                    answer(fd, nid, result)
+                    reply, _got = settle(fd, nid, result)
                     continue
                 # strings are read before the answer: afterwards the caller may reuse them
                 snap = snapshot(task, nr, args)
-                trace(task, nr, args, answer(fd, nid, result), snap)
-        self.poller = None
+                reply, got = settle(fd, nid, result)
+                trace(task, nr, args, got, snap)
+        finally:
+            if reply is not None:
+                waiter.send(reply)   # every received notification is answered
+            self.waiter = None
 
     @staticmethod
-    def _answer(listener: int, nid: int, result):
-        """Send the answer; returns what the caller actually got."""
-        if type(result) is InjectFd:
-            # installed, then our copy closed, and only then the answer: the caller's
-            # own close must be the file's last, as natively (inotify's IN_CLOSE_WRITE
-            # comes with it; with ADDFD's FLAG_SEND the caller ran on first)
+    def _settle(listener: int, nid: int, result):
+        """The answer to send for `result`, and what the caller gets: (reply or None,
+        answer). A descriptor is installed now, and the sentry's copy closed, before
+        the answer goes: the caller's own close must be the file's last, as natively
+        (inotify's IN_CLOSE_WRITE comes with it; with ADDFD's FLAG_SEND the caller ran
+        on first)."""
+        cls = type(result)
+        if cls is InjectFd:
             fd = result.fd
             req = bytearray(_ADDFD.pack(nid, 0, fd, 0, os.O_CLOEXEC if result.cloexec else 0))
             try:
                 result = Return(fcntl.ioctl(listener, _ADDFD_IOCTL, req, True))
             except OSError as exc:
                 if exc.errno == errno.ENOENT:
-                    return Error(errno.EINTR)  # the caller is gone
-                result = Error(exc.errno)      # e.g. EMFILE in the caller: answer it
+                    return None, Error(errno.EINTR)   # the caller is gone
+                result = Error(exc.errno)   # e.g. EMFILE in the caller: answer it
             finally:
                 os.close(fd)
-        cls = type(result)
+            cls = type(result)
         if cls is Return:
-            resp = _RESP.pack(nid, result.value, 0, 0)
-        elif cls is Error:
-            resp = _RESP.pack(nid, 0, -result.errno, 0)
-        else:
-            resp = _RESP.pack(nid, 0, 0, _CONTINUE_FLAG)
+            return (listener, nid, result.value, 0, 0), result
+        if cls is Error:
+            return (listener, nid, 0, -result.errno, 0), result
+        return (listener, nid, 0, 0, _CONTINUE_FLAG), result
+
+
+class PollWaiter:
+    """The unotify loop's answer-and-wait step with select.poll and fcntl.ioctl: the
+    pure-Python twin of sentry.ffi.NativeNotifWaiter, used when the native helper is
+    not built. Descriptors ready at one poll are all served before polling again."""
+
+    def __init__(self):
+        self.poller = select.poll()
+        self.listeners: set[int] = set()
+        self.watched: set[int] = set()
+        self.ready: list[tuple[int, int]] = []   # from the last poll, reversed
+
+    def add(self, fd: int, listener: bool) -> None:
+        self.poller.register(fd, _POLL_IN)
+        self.watched.add(fd)
+        if listener:
+            self.listeners.add(fd)
+
+    def remove(self, fd: int) -> None:
+        self.poller.unregister(fd)
+        self.watched.discard(fd)
+        self.listeners.discard(fd)
+
+    def next(self, reply, timeout: int):
+        if reply is not None:
+            self.send(reply)
+        while True:
+            while self.ready:
+                fd, events = self.ready.pop()
+                if fd not in self.watched:
+                    continue   # removed since the poll
+                if fd in self.listeners and events & _POLL_IN:
+                    try:
+                        # an immutable argument: fcntl copies it (zeroed, as RECV
+                        # demands) into its own buffer and returns the filled copy
+                        raw = fcntl.ioctl(fd, _RECV, _ZERO_NOTIF)
+                    except OSError:
+                        continue   # the caller died between poll and receive
+                    nid, tid, _flags, nr, _arch, _ip, *args = _NOTIF.unpack(raw)
+                    return fd, 0, (nid, tid, nr, tuple(args))
+                return fd, events, None
+            try:
+                ready = self.poller.poll(timeout)
+            except InterruptedError:
+                return None
+            if not ready:
+                return None
+            self.ready = ready[::-1]
+
+    @staticmethod
+    def send(reply) -> None:
+        listener, nid, value, error, flags = reply
         try:
-            fcntl.ioctl(listener, _SEND, resp)
+            fcntl.ioctl(listener, _SEND, _RESP.pack(nid, value, error, flags))
         except OSError:
-            pass  # ENOENT: the caller died or was interrupted; nothing waits for it
-        return result
-
-
+            pass   # ENOENT: the caller died or was interrupted; nothing waits for it
