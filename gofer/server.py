@@ -109,7 +109,7 @@ class Gofer:
         if handler is None:
             return p.RError(errno.EPROTO), -1
         try:
-            self._become(req.creds)
+            self.become(req.creds)
             resp = handler(req)
         except _Symlink as link:
             return p.RSymlink(getattr(link, "which", 0), link.index, link.target), -1
@@ -127,7 +127,8 @@ class Gofer:
             return _RFD, resp
         return resp, -1
 
-    def _become(self, creds: p.Creds) -> None:
+    def become(self, creds: p.Creds) -> None:
+        """Act with `creds` for file access (the caller's, or the server's own)."""
         if creds == self._creds:
             return
         # fsuid/fsgid and the groups are what the kernel checks for file access. In a

@@ -57,6 +57,7 @@ def do_open(kernel, task, dirfd: int, path_addr: int, flags: int, mode: int,
             return Error(errno.EXDEV)
     found = kernel.vfs.resolve(task, dirfd, path, follow, build, root, resolve)
     if isinstance(found, HostObject):
+        kernel.gofer.as_sentry()   # reopened by the sentry, as root, as before
         try:
             return InjectFd(os.open(found.path, (flags & ~_CREATE_BITS) | os.O_CLOEXEC), cloexec)
         except OSError as exc:

@@ -142,8 +142,10 @@ class UnotifyPlatform(Platform):
                         waiter.remove(fd)
                         listeners.discard(fd)
                         os.close(fd)
-                    elif loop.ready(fd):
-                        waiter.remove(fd)
+                    else:
+                        kernel.gofer.as_sentry()   # the loop's own work (gofer/client.py)
+                        if loop.ready(fd):
+                            waiter.remove(fd)
                     continue
                 nid, tid, nr, args = notif
                 current[0] = nid
@@ -161,6 +163,7 @@ class UnotifyPlatform(Platform):
             if reply is not None:
                 waiter.send(reply)   # every received notification is answered
             self.waiter = None
+            kernel.gofer.as_sentry()
 
     @staticmethod
     def _settle(listener: int, nid: int, result):

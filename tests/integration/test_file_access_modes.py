@@ -44,3 +44,30 @@ def test_identity_and_read_only(mode, bb_root_with_progs, tmp_path):
                   "touch /tmp/mine && stat -c %u /tmp/mine; touch /etc/x; touch /ro/y"])
     assert res.stdout.strip() == "1000"
     assert "Permission denied" in res.stderr and "Read-only file system" in res.stderr
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_identity_follows_each_caller(mode):
+    """Callers with different identities, interleaved: each request is checked with its
+    own caller's (the direct mode keeps the last caller's identity between requests)."""
+    as_user = "setpriv --reuid=1000 --regid=1000 --clear-groups"
+    script = ("umask 077; echo secret > /tmp/rootonly; "
+              + "; ".join([f"cat /tmp/rootonly; {as_user} cat /tmp/rootonly 2>&1 | "
+                           "grep -c 'Permission denied'"] * 3)
+              + f"; {as_user} sh -c 'echo mine > /tmp/usr/f'; cat /tmp/usr/f; id -u")
+    res = run_do(["--file-access", mode, "--", "sh", "-c",
+                  f"mkdir -m 777 /tmp/usr; {script}"])
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["secret", "1"] * 3 + ["mine", "0"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_result_json_written_as_sentry_after_user_run(mode, tmp_path):
+    """--result-json under a root-only directory after the application ran as another
+    user: the sentry writes it with its own identity, not the last caller's."""
+    out = tmp_path / "private" / "result.json"
+    out.parent.mkdir(mode=0o700)
+    res = run_do(["--file-access", mode, "--user", "1000", "--result-json", str(out), "--",
+                  "sh", "-c", "cat /etc/hostname /etc/passwd > /dev/null; exit 3"])
+    assert res.returncode == 3, res.stderr
+    assert '"exit_code": 3' in out.read_text()
