@@ -7,9 +7,7 @@ import sys
 
 import click
 
-from sentry import profile
 from sentry.cgroups import Limits
-from sentry.learn import Guard, Learner
 from sentry.config import (ConfigError, SandboxConfig, parse_size, parse_syscalls, parse_user,
                            parse_volume)
 
@@ -97,6 +95,11 @@ def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platfor
         tracers = []
         if profile_path and learn:
             raise ConfigError("--profile and --learn: choose one")
+        if profile_path or learn:
+            # only then: both import the syscall table, which a plain run imports
+            # while the gofer builds the view (sentry/runner.py, Supervisor.run)
+            from sentry import profile
+            from sentry.learn import Guard, Learner
         if profile_path:
             data = profile.load(profile_path)
             cfg = profile.apply(data, cfg, dict(os.environ))

@@ -27,7 +27,6 @@ try:  # hashlib loads OpenSSL first: ~4 ms of every start-up, for one digest
 except ImportError:
     from hashlib import blake2b as _digest
 
-from syscalls.table import ALLOW, TABLE, Disposition
 
 SECCOMP_RET_KILL_PROCESS = 0x80000000
 SECCOMP_RET_KILL_THREAD = 0x00000000
@@ -72,6 +71,7 @@ CACHE_VERSION = 1
 def _fingerprint(key: tuple) -> str:
     """Everything the program depends on: the table, the options, libseccomp's output
     format (CACHE_VERSION, bumped when the compiler changes)."""
+    from syscalls.table import TABLE   # late: see Supervisor.run
     table = [(e.nr, e.disposition.value, e.errno, e.arg_rules) for e in TABLE.values()]
     text = repr((CACHE_VERSION, key[0], key[1], sorted(key[2]), sorted(key[3]),
                  HANDOVER_SENDMSG_FLAGS, table))
@@ -118,6 +118,7 @@ def _store_cached(key: tuple, prog: bytes, fingerprint: str | None = None) -> No
 def _compile(trap: str, trap_host: bool, deny: frozenset[str],
              guarded: frozenset[str] = frozenset()) -> bytes:
     import pyseccomp as seccomp  # only on a cache miss: its import alone costs ~20 ms
+    from syscalls.table import TABLE, Disposition
     trap_action = seccomp.NOTIFY if trap == "notify" else seccomp.TRACE(0)
     f = seccomp.SyscallFilter(defaction=seccomp.ERRNO(errno.ENOSYS))
     f.set_attr(seccomp.Attr.ACT_BADARCH, seccomp.KILL_PROCESS)
@@ -199,6 +200,7 @@ def export(f) -> bytes:
 
 def _add_arg_rules(f, entry, allow_action: int, trap_action: int | None = None) -> None:
     import pyseccomp as seccomp
+    from syscalls.table import ALLOW
     ops = {"eq": seccomp.EQ, "ne": seccomp.NE, "masked_eq": seccomp.MASKED_EQ}
     for action, conds in entry.arg_rules:
         args = [seccomp.Arg(i, ops[op], mask, value) if op == "masked_eq"

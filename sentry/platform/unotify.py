@@ -20,7 +20,6 @@ from sentry import ffi
 from sentry.events import Error, InjectFd, Return
 from sentry.platform import Platform, PlatformUnavailable, Probe, kernel_version
 from sentry.platform.bpf import HANDOVER_SENDMSG_FLAGS
-from sentry.strace import snapshot
 
 _ZERO_NOTIF = bytes(ffi.SECCOMP_NOTIF_SIZE)
 _RESP = ffi.SECCOMP_NOTIF_RESP
@@ -129,6 +128,8 @@ class UnotifyPlatform(Platform):
                 return False
 
         kernel.still_valid = still_valid
+        if trace is not None:
+            from sentry.strace import snapshot   # imported before the lock-down (Supervisor)
         reply = None
         try:
             while not loop.stopping():
