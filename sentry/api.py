@@ -54,6 +54,7 @@ class Limits:
     wall_seconds: float | None = None
     output_bytes: int | None = None     # stdout + stderr
     disk_bytes: int | str | None = None  # the writable layer
+    cpus: str | None = None             # a cpuset, e.g. "0" or "0-2,5" (root: a cgroup)
 
 
 @dataclass
@@ -129,6 +130,8 @@ class Sandbox:
             cmd += ["--timeout", str(lim.wall_seconds)]
         if lim.disk_bytes is not None:
             cmd += ["--disk", str(lim.disk_bytes)]
+        if lim.cpus is not None:
+            cmd += ["--cpuset-cpus", lim.cpus]
         if self.audit_log:
             cmd += ["--audit-log", self.audit_log]
         return cmd + ["--", *argv]

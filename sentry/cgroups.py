@@ -25,18 +25,56 @@ class Limits:
     cpu_quota: int | None = None      # microseconds per period
     cpu_period: int | None = None
     cpu_shares: int | None = None
+    cpus: frozenset[int] | None = None   # the cpuset: the only CPUs the sandbox runs on
 
     @classmethod
     def from_oci(cls, resources: dict) -> "Limits":
+        """config.json's linux.resources; a malformed cpu.cpus raises ValueError."""
         mem = resources.get("memory") or {}
         cpu = resources.get("cpu") or {}
         pids = resources.get("pids") or {}
+        try:
+            cpus = parse_cpu_list(cpu["cpus"]) if cpu.get("cpus") else None
+        except ValueError as exc:
+            raise ValueError(f"linux.resources.cpu.cpus {exc}") from None
         return cls(memory=_positive(mem.get("limit")), memory_swap=_positive(mem.get("swap")),
                    pids=_positive(pids.get("limit")), cpu_quota=_positive(cpu.get("quota")),
-                   cpu_period=_positive(cpu.get("period")), cpu_shares=_positive(cpu.get("shares")))
+                   cpu_period=_positive(cpu.get("period")), cpu_shares=_positive(cpu.get("shares")),
+                   cpus=cpus)
 
     def any(self) -> bool:
         return any(v is not None for v in vars(self).values())
+
+
+def parse_cpu_list(text: str) -> frozenset[int]:
+    """The kernel's list format ("0-2,5"), as cpuset.cpus and taskset -c take it."""
+    cpus: set[int] = set()
+    for part in str(text).split(","):
+        first, dash, last = part.strip().partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()):
+            raise ValueError(f"{text!r}: use CPU numbers and ranges, e.g. 0-2,5")
+        lo, hi = int(first), int(last) if dash else int(first)
+        if hi < lo:
+            raise ValueError(f"{text!r}: the range {part.strip()} runs backwards")
+        cpus.update(range(lo, hi + 1))
+    return frozenset(cpus)
+
+
+def format_cpu_list(cpus) -> str:
+    """The kernel's list format, ranges folded: {0, 1, 2, 5} -> "0-2,5"."""
+    parts, run = [], []
+    for cpu in sorted(cpus):
+        if run and cpu != run[-1] + 1:
+            parts.append(_span(run))
+            run = []
+        run.append(cpu)
+    if run:
+        parts.append(_span(run))
+    return ",".join(parts)
+
+
+def _span(run: list[int]) -> str:
+    return str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}"
 
 
 def _positive(value) -> int | None:
@@ -58,14 +96,22 @@ class Cgroup:
             raise CgroupError(f"bad cgroup path {self.path!r}")
         try:
             if version() == 1:
-                for ctrl in V1_CONTROLLERS:
+                for ctrl in V1_CONTROLLERS + (("cpuset",) if limits.cpus else ()):
                     base = os.path.join(CGROUP_ROOT, ctrl)
                     if os.path.isdir(base):
                         self.dirs[ctrl] = os.path.join(base, rel)
-                        os.makedirs(self.dirs[ctrl], exist_ok=True)
+                        if ctrl == "cpuset":
+                            _make_cpuset_dirs(base, rel)
+                        else:
+                            os.makedirs(self.dirs[ctrl], exist_ok=True)
+                if limits.cpus and "cpuset" not in self.dirs:
+                    raise CgroupError("this host has no cpuset controller mounted "
+                                      f"(no {CGROUP_ROOT}/cpuset)")
                 self._write_v1(limits)
             else:
                 self.dirs["unified"] = os.path.join(CGROUP_ROOT, rel)
+                if limits.cpus:
+                    _enable_v2_controller("cpuset", rel)
                 os.makedirs(self.dirs["unified"], exist_ok=True)
                 self._write_v2(limits)
         except OSError as exc:
@@ -87,6 +133,8 @@ class Cgroup:
         self._write("cpu", "cpu.cfs_period_us", lim.cpu_period)
         self._write("cpu", "cpu.cfs_quota_us", lim.cpu_quota)
         self._write("cpu", "cpu.shares", lim.cpu_shares)
+        if lim.cpus:
+            self._write("cpuset", "cpuset.cpus", format_cpu_list(lim.cpus))
 
     def _write_v2(self, lim: Limits) -> None:
         self._write("unified", "memory.max", lim.memory)
@@ -95,6 +143,8 @@ class Cgroup:
         self._write("unified", "pids.max", lim.pids)
         if lim.cpu_quota is not None:
             self._write("unified", "cpu.max", f"{lim.cpu_quota} {lim.cpu_period or 100000}")
+        if lim.cpus:
+            self._write("unified", "cpuset.cpus", format_cpu_list(lim.cpus))
 
     def add(self, pid: int) -> None:
         for d in self.dirs.values():
@@ -129,6 +179,42 @@ class Cgroup:
                 os.rmdir(d)
             except OSError:
                 pass
+
+
+def _make_cpuset_dirs(base: str, rel: str) -> None:
+    """cgroup v1 cpuset: a new cgroup starts with no CPUs and no memory nodes, and
+    takes no task until it has both; each level made here gets its parent's."""
+    parent = base
+    for name in rel.split("/"):
+        path = os.path.join(parent, name)
+        os.makedirs(path, exist_ok=True)
+        for knob in ("cpuset.cpus", "cpuset.mems"):
+            with open(os.path.join(path, knob)) as f:
+                if f.read().strip():
+                    continue
+            with open(os.path.join(parent, knob)) as f:
+                inherited = f.read().strip()
+            with open(os.path.join(path, knob), "w") as f:
+                f.write(inherited)
+        parent = path
+
+
+def _enable_v2_controller(name: str, rel: str) -> None:
+    """cgroup v2: `name` enabled in the subtree_control of every ancestor of `rel`."""
+    parent = CGROUP_ROOT
+    for part in [""] + rel.split("/")[:-1]:
+        parent = os.path.join(parent, part) if part else parent
+        os.makedirs(parent, exist_ok=True)
+        control = os.path.join(parent, "cgroup.subtree_control")
+        with open(control) as f:
+            if name in f.read().split():
+                continue
+        try:
+            with open(control, "w") as f:
+                f.write(f"+{name}")
+        except OSError as exc:
+            raise CgroupError(f"cannot enable the {name} controller in {parent}: "
+                              f"{exc.strerror}") from None
 
 
 class SampledLimits:

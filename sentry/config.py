@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from sentry.cgroups import Limits
+from sentry.cgroups import Limits, format_cpu_list, parse_cpu_list
 
 
 # What an application keeps by default: the set container runtimes grant (Docker's
@@ -109,6 +109,13 @@ class SandboxConfig:
                             ("--cpu-seconds", self.cpu_seconds), ("--disk", self.disk_bytes)):
             if value is not None and value <= 0:
                 raise ConfigError(f"{name} {value}: give a positive number")
+        if self.limits.cpus is not None:
+            usable = os.sched_getaffinity(0)
+            if not self.limits.cpus or not self.limits.cpus <= usable:
+                raise ConfigError(
+                    f"--cpuset-cpus {format_cpu_list(self.limits.cpus) or '(none)'}: "
+                    f"CPUs {format_cpu_list(self.limits.cpus - usable) or '(none)'} are not "
+                    f"available here; this process may use {format_cpu_list(usable)}")
         if self.disk_bytes is not None and self.overlay != "memory":
             raise ConfigError("--disk limits the memory overlay: use it with --overlay memory")
         if self.strace_log_size < 0:
@@ -147,6 +154,14 @@ def parse_size(spec: str, what: str) -> int:
     if value <= 0:
         raise ConfigError(f"{what} {spec!r}: give a positive size")
     return value
+
+
+def parse_cpuset(spec: str, what: str) -> frozenset[int]:
+    """A CPU list such as 0-2,5."""
+    try:
+        return parse_cpu_list(spec)
+    except ValueError as exc:
+        raise ConfigError(f"{what} {exc}") from None
 
 
 def parse_user(spec: str) -> tuple[int, int | None]:

@@ -115,6 +115,10 @@ class Supervisor:
         old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _FORWARDED)
         try:
             self._make_cgroup()
+            if self.cfg.limits.cpus:
+                # the sentry and the gofer too (they are outside the cgroup): a sentry on
+                # another CPU than its caller pays a cross-CPU wake-up per trap
+                os.sched_setaffinity(0, self.cfg.limits.cpus)
             self._start_gofer()
             # While the gofer builds the view: the application's filter, and with it the
             # syscall table and its handlers imported (~10 ms; nothing imports them
@@ -165,6 +169,9 @@ class Supervisor:
         if limits.cpu_quota is not None or limits.cpu_shares is not None:
             raise SandboxError("CPU quotas need cgroups, which an unprivileged user does not "
                                "have here; use --cpu-seconds, or run as root")
+        if limits.cpus is not None:
+            raise SandboxError("--cpuset-cpus needs cgroups, which an unprivileged user does "
+                               "not have here; run as root, or under taskset -c LIST")
         if limits.pids is not None:
             # a backstop for forks racing the sentry's check (_pids_guard): the count is
             # per user, and the sentry's own tasks (its threads, the gofer) share it

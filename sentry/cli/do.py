@@ -8,8 +8,8 @@ import sys
 import click
 
 from sentry.cgroups import Limits
-from sentry.config import (ConfigError, SandboxConfig, parse_size, parse_syscalls, parse_user,
-                           parse_volume)
+from sentry.config import (ConfigError, SandboxConfig, parse_cpuset, parse_size, parse_syscalls,
+                           parse_user, parse_volume)
 
 EXIT_SANDBOX_ERROR = 125
 
@@ -53,6 +53,9 @@ def _fail(message: str) -> None:
 @click.option("--memory", default=None, metavar="SIZE", help="Memory limit (e.g. 256m), by cgroup.")
 @click.option("--pids-limit", type=int, default=None, help="At most this many processes.")
 @click.option("--cpu-seconds", type=int, default=None, help="CPU time limit (RLIMIT_CPU).")
+@click.option("--cpuset-cpus", default=None, metavar="LIST",
+              help="Run only on these CPUs (e.g. 0 or 0-2,5), by cgroup; the sentry and "
+                   "gofer too. One CPU halves the cost of an open on a VM (docs/BENCH.md).")
 @click.option("--disk", default=None, metavar="SIZE", help="Size of the memory overlay.")
 @click.option("--audit-log", default=None, metavar="FILE",
               help="JSON lines: every trapped syscall and its result, then a summary.")
@@ -64,7 +67,7 @@ def _fail(message: str) -> None:
               help="Write the outcome (status, limit reached, usage) as JSON.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platform, file_access,
-       strace, strace_log, strace_syscalls, strace_log_size, debug_log, timeout, memory, pids_limit, cpu_seconds, disk, audit_log,
+       strace, strace_log, strace_syscalls, strace_log_size, debug_log, timeout, memory, pids_limit, cpu_seconds, cpuset_cpus, disk, audit_log,
        profile_path, learn, result_json, command):
     """Run COMMAND in a sandbox: by default the host's root, read-only with a writable
     overlay in memory that is discarded at exit, the caller's cwd and environment, and
@@ -89,7 +92,8 @@ def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platfor
             debug_log=debug_log, timeout=timeout,
             limits=Limits(memory=parse_size(memory, "--memory") if memory else None,
                           memory_swap=parse_size(memory, "--memory") if memory else None,
-                          pids=pids_limit),
+                          pids=pids_limit,
+                          cpus=parse_cpuset(cpuset_cpus, "--cpuset-cpus") if cpuset_cpus else None),
             cpu_seconds=cpu_seconds, disk_bytes=parse_size(disk, "--disk") if disk else None,
             result_json=result_json, audit_log=audit_log)
         tracers = []

@@ -48,6 +48,7 @@ class ContainerSentry(Supervisor):
     def run(self):
         ffi.prctl(ffi.PR_SET_CHILD_SUBREAPER, 1)  # exec'd processes come back to us
         self.cfg.limits = Limits.from_oci(self.bundle.resources)
+        self.cfg.check()   # again, with the limits (the cpuset's CPUs must exist)
         self.cfg.cgroup_path = (self.bundle.config.get("linux") or {}).get("cgroupsPath") \
             or f"/sandvisor/{os.path.basename(os.path.dirname(self.control_path))}"
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)

@@ -65,6 +65,11 @@ def test_infinite_loop_hits_the_cpu_limit():
     assert res.limit == "cpu"
 
 
+def test_cpuset_confines_the_run():
+    res = Sandbox(limits=Limits(cpus="1")).run(["grep", "Cpus_allowed_list", "/proc/self/status"])
+    assert res.ok and res.stdout.split()[-1] == b"1", res.stderr
+
+
 def test_blocked_program_hits_the_wall_limit():
     res = Sandbox(limits=Limits(wall_seconds=1)).run(["sleep", "30"])
     assert res.limit == "time" and res.status == 124

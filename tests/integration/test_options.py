@@ -67,3 +67,33 @@ def test_strace_log_decodes_paths_and_errors(tmp_path):
     text = log.read_text()
     assert "openat(AT_FDCWD, '/no/such/file', O_RDONLY" in text and "ENOENT" in text
     assert "<emulate>" in text and "<host>" in text
+
+
+def test_cpuset_cpus_confines_the_application_and_the_sentry():
+    """--cpuset-cpus: the application runs on those CPUs only, cannot widen its own
+    affinity (a cgroup cpuset), and the sentry runs there too."""
+    proc = subprocess.Popen(sandvisor_cmd() + ["do", "--cpuset-cpus", "0", "--", "sh", "-c",
+                                               "grep Cpus_allowed_list /proc/self/status;"
+                                               "taskset -p -c 0,1 $$ > /dev/null;"
+                                               "grep Cpus_allowed_list /proc/self/status;"
+                                               "cat /sys/fs/cgroup/cpuset/cpuset.cpus; read x"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline().split()[-1] for _ in range(3)]
+        with open(f"/proc/{proc.pid}/status") as f:
+            sentry = [line.split()[-1] for line in f if line.startswith("Cpus_allowed_list")]
+        proc.stdin.write("\n")
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+    assert lines == ["0", "0", "0"]
+    assert sentry == ["0"]
+
+
+def test_cpuset_cpus_says_what_is_wrong():
+    res = run_do(["--cpuset-cpus", "4096", "--", "true"])
+    assert res.returncode == 125
+    assert "--cpuset-cpus 4096: CPUs 4096 are not available here" in res.stderr
+    res = run_do(["--cpuset-cpus", "1-0", "--", "true"])
+    assert res.returncode == 125 and "runs backwards" in res.stderr

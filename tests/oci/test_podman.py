@@ -147,6 +147,12 @@ def test_podman_memory_and_pids_limits_visible_and_enforced(podman):
     assert int(lines[-1]) <= 50
 
 
+def test_podman_cpuset_cpus_confines_the_container(podman):
+    res = podman("run", "--rm", "--cpuset-cpus", "1", IMAGE, "sh", "-c",
+                 "grep Cpus_allowed_list /proc/self/status; cat /sys/fs/cgroup/cpuset/cpuset.cpus")
+    assert res.stdout.split()[-2:] == ["1", "1"], res.stdout + res.stderr
+
+
 def test_podman_exec_it_under_a_pty(podman):
     assert podman("run", "-d", "--name", "eit", IMAGE, "sleep", "60").returncode == 0
     try:
