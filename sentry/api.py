@@ -36,6 +36,7 @@ __all__ = ["Limits", "Result", "Sandbox", "Volume"]
 
 @dataclass(frozen=True)
 class Volume:
+    """A host path bound into the sandbox, read-only unless told."""
     source: str
     target: str
     readonly: bool = True
@@ -59,6 +60,7 @@ class Limits:
 
 @dataclass
 class Result:
+    """What one run did: its status, its output, the limit it reached."""
     status: int                      # sandvisor's exit status (128+N for signal N)
     exit_code: int | None
     signal: int | None

@@ -19,6 +19,7 @@ class CgroupError(Exception):
 
 @dataclass
 class Limits:
+    """A sandbox's resource limits; None is no limit."""
     memory: int | None = None         # bytes
     memory_swap: int | None = None    # memory + swap, bytes (OCI's memory.swap)
     pids: int | None = None
@@ -87,6 +88,7 @@ def version() -> int:
 
 @dataclass
 class Cgroup:
+    """One sandbox's cgroup, in every hierarchy its limits need."""
     path: str                               # e.g. /sandvisor/ID (relative to each hierarchy)
     dirs: dict[str, str] = field(default_factory=dict)   # controller (or "unified") -> dir
 

@@ -27,6 +27,7 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Volume:
+    """A host path bound into the sandbox."""
     source: str      # host path
     target: str      # absolute path inside the sandbox
     readonly: bool = False
@@ -35,6 +36,7 @@ class Volume:
 
 @dataclass
 class SandboxConfig:
+    """Everything one sandbox is started with."""
     argv: list[str]
     root: str = "/"
     overlay: str = "memory"            # none | memory | dir=PATH (| bind: OCI rootfs)

@@ -27,6 +27,7 @@ class MemoryFault(Exception):
 
 @dataclass(slots=True)
 class Identity:
+    """A task's credentials, as its /proc status shows them."""
     ruid: int
     euid: int
     fsuid: int
@@ -56,6 +57,7 @@ class Identity:
 
 @dataclass(slots=True)
 class Task:
+    """One thread of the application, as the sentry knows it."""
     tid: int            # host tid
     tgid: int           # host tgid
     ns_tid: int         # tid inside the sandbox's pid namespace

@@ -51,6 +51,7 @@ class SandboxError(Exception):
 
 @dataclass
 class Outcome:
+    """How a sandbox ended."""
     status: int                 # the exit status sandvisor reports
     exit_code: int | None       # the application's, if it exited
     signal: int | None          # the signal that killed it, if any

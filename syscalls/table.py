@@ -33,6 +33,7 @@ class Support(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """One syscall: how it is handled, and how well."""
     nr: int
     name: str
     disposition: Disposition

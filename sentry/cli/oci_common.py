@@ -14,6 +14,7 @@ EXIT_ERROR = 1
 
 @dataclass
 class Globals:
+    """The runtime's global flags (before the subcommand), as runc takes them."""
     root: str | None = None
     log: str | None = None
     log_format: str = "text"

@@ -30,6 +30,7 @@ class PlatformUnavailable(Exception):
 
 @dataclass
 class Probe:
+    """Whether a platform can run here, and why not."""
     name: str
     usable: bool
     reason: str
