@@ -55,7 +55,8 @@ def _fail(message: str) -> None:
 @click.option("--cpu-seconds", type=int, default=None, help="CPU time limit (RLIMIT_CPU).")
 @click.option("--cpuset-cpus", default=None, metavar="LIST",
               help="Run only on these CPUs (e.g. 0 or 0-2,5), by cgroup; the sentry and "
-                   "gofer too. One CPU halves the cost of an open on a VM (docs/BENCH.md).")
+                   "gofer too. Where cross-CPU wake-ups are slow (VMs), one CPU can halve "
+                   "the cost of an open (docs/BENCH.md).")
 @click.option("--disk", default=None, metavar="SIZE", help="Size of the memory overlay.")
 @click.option("--audit-log", default=None, metavar="FILE",
               help="JSON lines: every trapped syscall and its result, then a summary.")

@@ -296,7 +296,12 @@ class PtracePlatform(Platform):
                 self._seized.set()
             self._go.wait()
             if not self._quit:
-                self._loop(self._kernel)
+                try:
+                    self._loop(self._kernel)
+                finally:
+                    # this thread served the requests: its fsuid is the last caller's,
+                    # and the groups it set are every thread's (gofer/client.py)
+                    self._kernel.gofer.as_sentry()
         except BaseException:  # noqa: BLE001 - the application dies with us (EXITKILL)
             kernel = self._kernel
             if kernel is not None:
