@@ -22,11 +22,9 @@ def test_some_entries_claim_full():
 @pytest.mark.timeout(480)
 def test_claims_check_catches_an_unproven_claim(sandvisor_session, monkeypatch):
     """An entry claiming FULL with no case is reported."""
-    import dataclasses
-
     import syscalls.table as table
     nr = table.NUMBERS["vhangup"]
     fake = dict(table.TABLE)
-    fake[nr] = dataclasses.replace(fake[nr], support=Support.FULL)
+    fake[nr] = fake[nr]._replace(support=Support.FULL)
     monkeypatch.setattr(table, "TABLE", fake)
     assert report.unproven_full_claims(sandvisor_session, "sandvisor") == ["vhangup"]
