@@ -115,8 +115,8 @@ class SandboxConfig:
             usable = os.sched_getaffinity(0)
             if not self.limits.cpus or not self.limits.cpus <= usable:
                 raise ConfigError(
-                    f"--cpuset-cpus {format_cpu_list(self.limits.cpus) or '(none)'}: "
-                    f"CPUs {format_cpu_list(self.limits.cpus - usable) or '(none)'} are not "
+                    f"cpuset {format_cpu_list(self.limits.cpus) or '(empty)'}: CPUs "
+                    f"{format_cpu_list(self.limits.cpus - usable) or '(none)'} are not "
                     f"available here; this process may use {format_cpu_list(usable)}")
         if self.disk_bytes is not None and self.overlay != "memory":
             raise ConfigError("--disk limits the memory overlay: use it with --overlay memory")

@@ -18,7 +18,6 @@ import socket
 import traceback
 
 from sentry import ffi
-from sentry.cgroups import Limits
 from sentry.config import ConfigError
 from sentry.allowlist import OCI_EXTRAS
 from sentry.oci.console import send_console
@@ -47,8 +46,6 @@ class ContainerSentry(Supervisor):
 
     def run(self):
         ffi.prctl(ffi.PR_SET_CHILD_SUBREAPER, 1)  # exec'd processes come back to us
-        self.cfg.limits = Limits.from_oci(self.bundle.resources)
-        self.cfg.check()   # again, with the limits (the cpuset's CPUs must exist)
         self.cfg.cgroup_path = (self.bundle.config.get("linux") or {}).get("cgroupsPath") \
             or f"/sandvisor/{os.path.basename(os.path.dirname(self.control_path))}"
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)

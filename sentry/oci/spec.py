@@ -13,6 +13,7 @@ import resource
 from dataclasses import dataclass, field
 
 from sentry import ffi
+from sentry.cgroups import Limits
 from sentry.config import ConfigError, SandboxConfig, Volume
 
 # mounts sandvisor provides itself, whatever the config says (the view always has them)
@@ -45,7 +46,6 @@ class Bundle:
     hooks: dict[str, list[Hook]] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)   # what was ignored, for the debug log
-    resources: dict = field(default_factory=dict)
 
 
 def load_bundle(bundle: str, platform: str = "auto") -> Bundle:
@@ -160,9 +160,13 @@ def parse_config(config: dict, bundle: str, platform: str = "auto") -> Bundle:
         entries = (config.get("hooks") or {}).get(kind) or []
         hooks[kind] = [Hook(h["path"], list(h.get("args") or [h["path"]]),
                             list(h.get("env") or []), h.get("timeout")) for h in entries]
+    try:
+        cfg.limits = Limits.from_oci(dict(linux.get("resources") or {}))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    cfg.check()   # here, so that create says what is wrong (the cpuset's CPUs must exist)
     return Bundle(bundle, config, cfg, rootfs, bool(proc.get("terminal")), hooks,
-                  dict(config.get("annotations") or {}), notes,
-                  dict(linux.get("resources") or {}))
+                  dict(config.get("annotations") or {}), notes)
 
 
 def _add_mount(cfg: SandboxConfig, mount: dict, bundle: str, notes: list[str]) -> None:

@@ -202,6 +202,28 @@ def test_unsupported_config_is_refused(oci, tmp_path, busybox_root):
     assert rc == 1 and "cannot read" in err
 
 
+@pytest.mark.parametrize("cpus,needle", [("4096", "CPUs 4096 are not available here"),
+                                         ("a-b", "linux.resources.cpu.cpus 'a-b'")])
+def test_create_says_what_is_wrong_with_the_cpuset(oci, tmp_path, busybox_root, cpus, needle):
+    bundle = make_bundle(tmp_path, busybox_root, ["true"])
+    config = json.loads((bundle / "config.json").read_text())
+    config["linux"].setdefault("resources", {})["cpu"] = {"cpus": cpus}
+    (bundle / "config.json").write_text(json.dumps(config))
+    rc, _, err, _ = oci("create", "--bundle", str(bundle), "c")
+    assert rc == 1 and needle in err, err
+    assert not (oci.root / "c").exists()
+
+
+def test_cpuset_confines_the_container(oci, tmp_path, busybox_root):
+    bundle = make_bundle(tmp_path, busybox_root,
+                         ["sh", "-c", "grep Cpus_allowed_list /proc/self/status"])
+    config = json.loads((bundle / "config.json").read_text())
+    config["linux"].setdefault("resources", {})["cpu"] = {"cpus": "1"}
+    (bundle / "config.json").write_text(json.dumps(config))
+    rc, out, err, _ = oci("run", "--bundle", str(bundle), "cs")
+    assert rc == 0 and out.split()[-1] == "1", err
+
+
 def test_bind_mounts_readonly_root_and_user(oci, tmp_path, busybox_root):
     data = tmp_path / "data"
     data.mkdir()
