@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sentry.cgroups import Limits, format_cpu_list, parse_cpu_list
 
@@ -25,8 +26,7 @@ class ConfigError(Exception):
     """Bad configuration: the message is shown to the user as is."""
 
 
-@dataclass(frozen=True)
-class Volume:
+class Volume(NamedTuple):
     """A host path bound into the sandbox."""
     source: str      # host path
     target: str      # absolute path inside the sandbox

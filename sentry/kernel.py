@@ -12,7 +12,7 @@ import errno
 import os
 import traceback
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from gofer.protocol import Creds
 from sentry import ffi
@@ -25,8 +25,7 @@ class MemoryFault(Exception):
     """The application gave a pointer that does not map readable (writable) memory."""
 
 
-@dataclass(slots=True)
-class Identity:
+class Identity(NamedTuple):
     """A task's credentials, as its /proc status shows them."""
     ruid: int
     euid: int

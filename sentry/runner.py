@@ -106,6 +106,7 @@ class Supervisor:
         self.sigfd = None
         self.gate_w = -1            # cfg.gated: written once by start()
         self.trap_sock = None       # cfg.gated: the child reports readiness on it
+        self.trap_parent = None     # init's end until its listener is attached
         self.readiness: str | None = None
         self.sampled = False        # rootless limits: sampled instead of a cgroup
         self.sampler: SampledLimits | None = None
@@ -121,14 +122,15 @@ class Supervisor:
                 # another CPU than its caller pays a cross-CPU wake-up per trap
                 os.sched_setaffinity(0, self.cfg.limits.cpus)
             self._start_gofer()
-            # While the gofer builds the view: the application's filter, and with it the
-            # syscall table and its handlers imported (~10 ms; nothing imports them
-            # before, so the gofer is forked from a smaller process, too).
+            # cached on disk, the filter comes without the syscall table's import
             bpf = compile_filter(self.platform.trap, self.cfg.strace, self.cfg.deny_syscalls,
                                  self._guarded())
             self._await_gofer()
             self._start_init(bpf)
+            # While init and the application set up: the kernel, and with it the syscall
+            # table and its handlers imported (~4 ms; before, it was a wait of its own)
             kernel = self._kernel()
+            self._attach_init()
             if self.cgroup is not None:
                 resp, _fd = kernel.gofer.call(ShowCgroups(Creds()))
                 if not isinstance(resp, ROk):
@@ -318,6 +320,12 @@ class Supervisor:
             if self.cfg.limits.memory is not None:
                 self.next_sample = time.monotonic() + SampledLimits.INTERVAL
         trap_parent.send(b"g")
+        self.trap_parent = trap_parent
+
+    def _attach_init(self) -> None:
+        """Until init's application child has installed its filter and sent the
+        listener (or failed to)."""
+        trap_parent, self.trap_parent = self.trap_parent, None
         try:
             self.platform.attach(trap_parent, self.init_pidfd, timeout=30)
         except PlatformUnavailable as exc:
@@ -524,9 +532,10 @@ class Supervisor:
                 pass
             _reap(self.gofer_pid)
             self.gofer_pid = -1
-        if self.trap_sock is not None:
-            self.trap_sock.close()
-            self.trap_sock = None
+        for sock in (self.trap_sock, self.trap_parent):
+            if sock is not None:
+                sock.close()
+        self.trap_sock = self.trap_parent = None
         for fd in (self.gofer_pidfd, self.init_pidfd, self.status_r, self.gate_w):
             if fd >= 0:
                 os.close(fd)

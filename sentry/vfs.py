@@ -15,8 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import re
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from gofer import protocol as p
 from sentry import ffi
@@ -28,16 +27,14 @@ _DOTS = (b".", b"..")
 _WALK_DIR = os.O_PATH | os.O_DIRECTORY
 
 
-@dataclass(slots=True)
-class Found:
+class Found(NamedTuple):
     """The gofer's answer for the resolved path, and the path it was sent for."""
     resp: p.Message
     fd: int
     comps: tuple[bytes, ...]
 
 
-@dataclass(slots=True)
-class HostObject:
+class HostObject(NamedTuple):
     """The path named an object without a path (a pipe, socket or anonymous inode)
     through a /proc/PID/fd link: it is reopened through the owner's host /proc entry,
     as the kernel reopens it natively."""

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import click
 
 EXIT_ERROR = 1
 
 
-@dataclass
-class Globals:
+class Globals(NamedTuple):
     """The runtime's global flags (before the subcommand), as runc takes them."""
     root: str | None = None
     log: str | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 import platform as platform_module
 import select
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 def kernel_version() -> tuple[int, int]:
@@ -28,8 +28,7 @@ class PlatformUnavailable(Exception):
     """The chosen platform cannot run on this host; the message says why."""
 
 
-@dataclass
-class Probe:
+class Probe(NamedTuple):
     """Whether a platform can run here, and why not."""
     name: str
     usable: bool

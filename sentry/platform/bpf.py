@@ -10,8 +10,8 @@ seccomp(2) call, without libseccomp state crossing fork.
 gofer/allowlist.py; installed by sentry/lockdown.py) the same way.
 
 Compiling takes about 50 ms (pyseccomp's import looks libseccomp up, then ~600 rules),
-a third of a sandbox's start: programs are cached on disk under the table's
-fingerprint, in a directory only the caller owns (a writable cache would be a way to
+a third of a sandbox's start: programs are cached on disk under a fingerprint of
+their sources, in a directory only the caller owns (a writable cache would be a way to
 weaken the filter).
 """
 
@@ -68,14 +68,28 @@ def compile_filter(trap: str = "notify", trap_host: bool = False,
 CACHE_VERSION = 1
 
 
-def _fingerprint(key: tuple) -> str:
-    """Everything the program depends on: the table, the options, libseccomp's output
-    format (CACHE_VERSION, bumped when the compiler changes)."""
-    from syscalls.table import TABLE   # late: see Supervisor.run
-    table = [(e.nr, e.disposition.value, e.errno, e.arg_rules) for e in TABLE.values()]
-    text = repr((CACHE_VERSION, key[0], key[1], sorted(key[2]), sorted(key[3]),
-                 HANDOVER_SENDMSG_FLAGS, table))
-    return _digest(text.encode(), digest_size=16).hexdigest()
+# The application's filter is a function of these files alone: the table's rows that
+# reach the filter (numbers, dispositions, errnos, argument rules) are written out in
+# table.py (tests/unit/test_bpf.py holds it to that), and this module compiles them.
+# Keying the cache on their bytes spares start-up the table's import before init is
+# forked: the sentry imports it while init and the application set up (Supervisor.run).
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FILTER_SOURCES = (os.path.join(_ROOT, "syscalls", "table.py"), os.path.abspath(__file__))
+
+
+def _fingerprint(key: tuple) -> str | None:
+    """Everything the program depends on: the table's and the compiler's sources, the
+    options, libseccomp's output format (CACHE_VERSION, bumped when the compiler
+    changes). None when a source cannot be read (no cache then)."""
+    digest = _digest(repr((CACHE_VERSION, key[0], key[1], sorted(key[2]), sorted(key[3]),
+                           HANDOVER_SENDMSG_FLAGS)).encode(), digest_size=16)
+    for path in FILTER_SOURCES:
+        try:
+            with open(path, "rb") as source:
+                digest.update(source.read())
+        except OSError:
+            return None
+    return digest.hexdigest()
 
 
 def cache_dir() -> str:
@@ -84,7 +98,10 @@ def cache_dir() -> str:
 
 
 def _load_cached(key: tuple, fingerprint: str | None = None) -> bytes | None:
-    path = os.path.join(cache_dir(), fingerprint or _fingerprint(key))
+    fingerprint = fingerprint or _fingerprint(key)
+    if fingerprint is None:
+        return None
+    path = os.path.join(cache_dir(), fingerprint)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
@@ -101,6 +118,9 @@ def _load_cached(key: tuple, fingerprint: str | None = None) -> bytes | None:
 
 
 def _store_cached(key: tuple, prog: bytes, fingerprint: str | None = None) -> None:
+    fingerprint = fingerprint or _fingerprint(key)
+    if fingerprint is None:
+        return
     directory = cache_dir()
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -110,7 +130,7 @@ def _store_cached(key: tuple, prog: bytes, fingerprint: str | None = None) -> No
             os.write(fd, prog)
         finally:
             os.close(fd)
-        os.rename(tmp, os.path.join(directory, fingerprint or _fingerprint(key)))
+        os.rename(tmp, os.path.join(directory, fingerprint))
     except OSError:
         pass  # no cache: the next sandbox compiles again
 

@@ -147,3 +147,69 @@ def test_compiled_programs_are_cached_on_disk_and_untrusted_caches_ignored(tmp_p
     os.chmod(stored[0].parent, 0o777)
     monkeypatch.setattr(bpf, "_cache", {})
     assert bpf.compile_filter("notify") == fresh                  # writable directory: ignored
+
+
+def test_cache_key_follows_the_filter_sources(tmp_path, monkeypatch):
+    """The cache is keyed on the bytes of table.py and bpf.py: an edit to either is a
+    new key (a stale program is never loaded), and an unreadable source is no cache."""
+    copies = []
+    for path in bpf.FILTER_SOURCES:
+        copy = tmp_path / f"{len(copies)}.py"
+        copy.write_bytes(open(path, "rb").read())
+        copies.append(str(copy))
+    monkeypatch.setattr(bpf, "FILTER_SOURCES", tuple(copies))
+    key = ("notify", False, frozenset(), frozenset())
+    before = bpf._fingerprint(key)
+    assert before == bpf._fingerprint(key)
+    assert bpf._fingerprint(("trace", False, frozenset(), frozenset())) != before
+    for copy in copies:
+        original = open(copy, "rb").read()
+        with open(copy, "ab") as f:
+            f.write(b"# edited\n")
+        assert bpf._fingerprint(key) != before
+        open(copy, "wb").write(original)
+    assert bpf._fingerprint(key) == before
+    (tmp_path / "0.py").unlink()
+    assert bpf._fingerprint(key) is None
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(bpf, "_cache", {})
+    assert bpf.compile_filter("notify") == bpf._compile("notify", False, frozenset())
+    assert not (tmp_path / "cache").exists()      # nothing stored under no key
+
+
+def test_filter_rows_are_written_out_in_table_py():
+    """What the cache key hashes must be all the filter depends on: table.py takes
+    only its handlers from other sandvisor modules (the filter compiles numbers,
+    dispositions, errnos and argument rules, never a handler)."""
+    import ast
+    source = open(bpf.FILTER_SOURCES[0]).read()
+    tree = ast.parse(source)
+    ours = ("syscalls", "sentry", "gofer", "conformance", "bench")
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            assert not [a.name for a in node.names if a.name.split(".")[0] in ours]
+        elif isinstance(node, ast.ImportFrom) and node.module.split(".")[0] in ours:
+            imported |= {alias.asname or alias.name for alias in node.names}
+    emulated = next(node for node in tree.body if isinstance(node, ast.AnnAssign)
+                    and node.target.id == "_EMULATED")
+    pairs = [v.value if isinstance(v, ast.DictComp) else v        # (handler, note)
+             for v in emulated.value.values]
+    handlers = {id(n) for pair in pairs for n in ast.walk(pair.elts[0])}
+    stray = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+                    and n.id in imported and id(n) not in handlers})
+    assert imported and not stray
+
+
+def test_cached_filter_loads_without_importing_the_table(tmp_path):
+    """Start-up imports the table while init sets up (Supervisor.run), which only
+    works while a cached program needs no table to be found."""
+    import subprocess
+    import sys
+    code = ("import sys; from sentry.platform import bpf; bpf.compile_filter('notify'); "
+            "print('syscalls.table' in sys.modules)")
+    env = {"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                           text=True, check=True, cwd=bpf._ROOT).stdout.strip()
+            for _ in range(2)]
+    assert runs == ["True", "False"]     # compiled (table imported), then from the cache
