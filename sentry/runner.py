@@ -274,38 +274,13 @@ class Supervisor:
         gate_r = -1
         if self.cfg.gated:
             gate_r, self.gate_w = os.pipe2(os.O_CLOEXEC)
-        # init is forked by a short-lived launcher that unshares the pid namespace: the
-        # sentry's own threads need its pid namespace for children to stay its own (and
-        # an unprivileged sentry could not setns back). init comes back to the sentry,
-        # a subreaper, when the launcher exits.
         ffi.prctl(ffi.PR_SET_CHILD_SUBREAPER, 1)
-        pid_r, pid_w = os.pipe2(os.O_CLOEXEC)
+        keep = {mntns, trap_child.fileno(), status_w, gate_r}
         try:
-            launcher = fork_helper(None, {mntns, trap_child.fileno(), status_w, pid_w, gate_r})
-            if launcher == 0:
-                try:
-                    ffi.unshare(ffi.CLONE_NEWPID)
-                    pid = os.fork()
-                    if pid == 0:
-                        os.close(pid_w)
-                        run_init(self.cfg, mntns, trap_child, status_w, self.platform, bpf,
-                                 gate_r)
-                    os.write(pid_w, b"%d" % pid)
-                    os._exit(0)
-                except BaseException as exc:  # noqa: BLE001 - reported through the pipe
-                    os.write(pid_w, f"error {exc}".encode(errors="replace"))
-                finally:
-                    os._exit(EXIT_SANDBOX_ERROR)
-            os.close(pid_w)
-            _reap(launcher)
-            answer = os.read(pid_r, 4096).decode(errors="replace")
+            pid = self._fork_init(keep, lambda: run_init(self.cfg, mntns, trap_child, status_w,
+                                                         self.platform, bpf, gate_r))
         finally:
-            os.close(pid_r)
             os.close(mntns)
-        if not answer.isdigit():
-            raise SandboxError(f"cannot start the sandbox's init: "
-                               f"{answer.removeprefix('error ') or 'its launcher died'}")
-        pid = int(answer)
         os.close(status_w)
         if gate_r >= 0:
             os.close(gate_r)
@@ -321,6 +296,62 @@ class Supervisor:
                 self.next_sample = time.monotonic() + SampledLimits.INTERVAL
         trap_parent.send(b"g")
         self.trap_parent = trap_parent
+
+    def _fork_init(self, keep: set[int], run) -> int:
+        """Fork init, `run()` in the child, as pid 1 of a new pid namespace.
+
+        The sentry unshares the namespace for its next child and takes its own back
+        after the fork (its threads must be created in its own namespace). Where it
+        could not take it back (rootless: its pid namespace belongs to the host's user
+        namespace), a short-lived launcher unshares and forks instead, and init comes
+        back to the sentry, a subreaper, when the launcher exits; that launcher's exit
+        was ~2 ms of every start-up."""
+        own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            try:
+                ffi.setns(own, ffi.CLONE_NEWPID)   # a no-op that says whether it can
+            except OSError:
+                return self._fork_init_by_launcher(keep, run)
+            ffi.unshare(ffi.CLONE_NEWPID)
+            try:
+                pid = os.fork()
+                if pid == 0:
+                    try:
+                        run()   # closes all descriptors but its own first
+                    finally:
+                        os._exit(EXIT_SANDBOX_ERROR)
+            finally:
+                ffi.setns(own, ffi.CLONE_NEWPID)
+        finally:
+            os.close(own)
+        return pid
+
+    def _fork_init_by_launcher(self, keep: set[int], run) -> int:
+        pid_r, pid_w = os.pipe2(os.O_CLOEXEC)
+        try:
+            launcher = fork_helper(None, keep | {pid_w})
+            if launcher == 0:
+                try:
+                    ffi.unshare(ffi.CLONE_NEWPID)
+                    pid = os.fork()
+                    if pid == 0:
+                        os.close(pid_w)
+                        run()
+                    os.write(pid_w, b"%d" % pid)
+                    os._exit(0)
+                except BaseException as exc:  # noqa: BLE001 - reported through the pipe
+                    os.write(pid_w, f"error {exc}".encode(errors="replace"))
+                finally:
+                    os._exit(EXIT_SANDBOX_ERROR)
+            os.close(pid_w)
+            _reap(launcher)
+            answer = os.read(pid_r, 4096).decode(errors="replace")
+        finally:
+            os.close(pid_r)
+        if not answer.isdigit():
+            raise SandboxError(f"cannot start the sandbox's init: "
+                               f"{answer.removeprefix('error ') or 'its launcher died'}")
+        return int(answer)
 
     def _attach_init(self) -> None:
         """Until init's application child has installed its filter and sent the

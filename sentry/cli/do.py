@@ -102,7 +102,7 @@ def do(root, overlay, volumes, tmpfs, network, cwd, env, hostname, user, platfor
             raise ConfigError("--profile and --learn: choose one")
         if profile_path or learn:
             # only then: both import the syscall table, which a plain run imports
-            # while the gofer builds the view (sentry/runner.py, Supervisor.run)
+            # while init sets up (sentry/runner.py, Supervisor.run)
             from sentry import profile
             from sentry.learn import Guard, Learner
         if profile_path:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
+import textwrap
 import time
 
 
-from tests.conftest import alive, descendants, do_args, run_do, sandvisor_cmd, wait_for
+from tests.conftest import PLATFORM, alive, descendants, do_args, run_do, sandvisor_cmd, wait_for
 
 
 def _start(args):
@@ -87,3 +89,38 @@ def test_signals_sent_to_the_sentry_reach_the_application():
     proc.send_signal(signal.SIGTERM)
     out, _err = proc.communicate(timeout=10)
     assert "got TERM" in out and proc.returncode == 7
+
+
+def test_sentry_takes_its_own_pid_namespace_back_after_forking_init():
+    """init is pid 1 of a namespace the sentry unshares for it (sentry/runner.py,
+    _fork_init); the sentry's later children and threads (exec into a container, a
+    tracer thread) must be created in the sentry's own namespace again."""
+    code = textwrap.dedent(f"""
+        import os, threading
+        from sentry.config import SandboxConfig
+        from sentry.runner import Supervisor
+
+        class Probe(Supervisor):
+            def on_started(self, kernel):   # init runs, before the sentry's lock-down
+                ns = [os.stat(f"/proc/self/ns/{{n}}").st_ino for n in ("pid", "pid_for_children")]
+                self.same = ns[0] == ns[1]
+                pid = os.fork()
+                if pid == 0:
+                    os._exit(0)
+                self.child = os.waitpid(pid, 0)[1] == 0
+                thread = threading.Thread(target=lambda: None)
+                thread.start()
+                thread.join()
+
+        cfg = SandboxConfig(argv=["sh", "-c", "echo $$"], cwd="/", platform={PLATFORM["name"]!r})
+        probe = Probe(cfg)
+        outcome = probe.run()
+        print(outcome.status, probe.same, probe.child)
+        """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=os.path.dirname(os.path.dirname(os.path.dirname(
+                              os.path.abspath(__file__)))))
+    assert proc.returncode == 0, proc.stderr
+    app_pid, status, same_namespace, forked = proc.stdout.split()
+    assert int(app_pid) <= 2                      # the application ran in init's namespace
+    assert (status, same_namespace, forked) == ("0", "True", "True"), proc.stdout + proc.stderr
