@@ -298,7 +298,8 @@ class Supervisor:
         self.trap_parent = trap_parent
 
     def _fork_init(self, keep: set[int], run) -> int:
-        """Fork init, `run()` in the child, as pid 1 of a new pid namespace.
+        """Fork init, `run()` in the child, as pid 1 of a new pid namespace (`run` closes
+        every descriptor but init's own, `keep`, which a launcher keeps for it).
 
         The sentry unshares the namespace for its next child and takes its own back
         after the fork (its threads must be created in its own namespace). Where it
