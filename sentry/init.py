@@ -69,7 +69,7 @@ def run_init(cfg: SandboxConfig, mntns_fd: int, trap_sock: socket.socket,
     # wait for the sentry's go (it has put this process in the sandbox's cgroup)
     if trap_sock.recv(1) != b"g":
         _fail(status_fd, "the sentry went away during start-up")
-    # only now: until the sentry's go, init's parent was the launcher, which has exited
+    # only now: a rootless init's parent was a launcher until the go (it has exited)
     ffi.prctl(ffi.PR_SET_PDEATHSIG, signal.SIGKILL)
     if select.select([trap_sock], [], [], 0)[0]:
         _fail(status_fd, "the sentry went away during start-up")  # its end has closed

@@ -142,7 +142,7 @@ def _compile(trap: str, trap_host: bool, deny: frozenset[str],
     trap_action = seccomp.NOTIFY if trap == "notify" else seccomp.TRACE(0)
     f = seccomp.SyscallFilter(defaction=seccomp.ERRNO(errno.ENOSYS))
     f.set_attr(seccomp.Attr.ACT_BADARCH, seccomp.KILL_PROCESS)
-    f.set_attr(seccomp.Attr.CTL_NNP, 0)  # the launcher sets no_new_privs itself
+    f.set_attr(seccomp.Attr.CTL_NNP, 0)  # the application child sets no_new_privs itself
     f.set_attr(seccomp.Attr.CTL_OPTIMIZE, 2)  # binary tree: O(log n) per host syscall
     for entry in TABLE.values():
         if entry.name in deny:
