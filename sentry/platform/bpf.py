@@ -57,10 +57,11 @@ def compile_filter(trap: str = "notify", trap_host: bool = False,
     key = (trap, trap_host, deny, guarded)
     if key in _cache:
         return _cache[key]
-    prog = _load_cached(key)
+    fingerprint = _fingerprint(key)
+    prog = _load_cached(fingerprint)
     if prog is None:
         prog = _compile(trap, trap_host, deny, guarded)
-        _store_cached(key, prog)
+        _store_cached(fingerprint, prog)
     _cache[key] = prog
     return prog
 
@@ -97,8 +98,8 @@ def cache_dir() -> str:
     return os.path.join(base, "sandvisor", "bpf")
 
 
-def _load_cached(key: tuple, fingerprint: str | None = None) -> bytes | None:
-    fingerprint = fingerprint or _fingerprint(key)
+def _load_cached(fingerprint: str | None) -> bytes | None:
+    """The program stored under `fingerprint`, if it can be trusted; None: no cache."""
     if fingerprint is None:
         return None
     path = os.path.join(cache_dir(), fingerprint)
@@ -117,8 +118,7 @@ def _load_cached(key: tuple, fingerprint: str | None = None) -> bytes | None:
     return prog if prog and len(prog) % 8 == 0 else None
 
 
-def _store_cached(key: tuple, prog: bytes, fingerprint: str | None = None) -> None:
-    fingerprint = fingerprint or _fingerprint(key)
+def _store_cached(fingerprint: str | None, prog: bytes) -> None:
     if fingerprint is None:
         return
     directory = cache_dir()
@@ -178,10 +178,10 @@ def compile_allowlist(rules: dict, default: int = SECCOMP_RET_KILL_PROCESS) -> b
     if key in _cache:
         return _cache[key]
     fingerprint = _digest(repr((CACHE_VERSION, key)).encode(), digest_size=16).hexdigest()
-    prog = _load_cached(key, fingerprint)
+    prog = _load_cached(fingerprint)
     if prog is None:
         prog = _compile_allowlist(norm, default)
-        _store_cached(key, prog, fingerprint)
+        _store_cached(fingerprint, prog)
     _cache[key] = prog
     return prog
 
