@@ -63,6 +63,10 @@ class GoferClient:
     def as_sentry(self) -> None:
         """Nothing to restore: the gofer process acts under the callers' identities."""
 
+    def cache_dirs(self) -> None:
+        """Not in the gofer process: nothing tells it when the mounts are final, and a
+        cached walk saves 3 us of the ~160 a request through it costs."""
+
     def _fail(self, why: str) -> tuple[p.Message, int]:
         if not self.failed:
             self.failed = why
@@ -105,7 +109,7 @@ class DirectClient:
     def call(self, msg: p.Message) -> tuple[p.Message, int]:
         if self.remote.failed:
             return p.RError(errno.EIO), -1
-        if isinstance(msg, (p.ShowCgroups, p.DonateRoot)):
+        if isinstance(msg, p.ShowCgroups):
             return self.remote.call(msg)
         self.requests += 1
         creating = isinstance(msg, _CREATING)
@@ -120,6 +124,9 @@ class DirectClient:
         finally:
             if creating:
                 os.umask(old_umask)
+
+    def cache_dirs(self) -> None:
+        self.local.cache_dirs()
 
     def as_sentry(self) -> None:
         """Back to the sentry's own file identity (root's, with all its capabilities):

@@ -50,7 +50,7 @@ class MsgId(enum.IntEnum):
     ACCESS = 18
     READLINK = 19
     SHOW_CGROUPS = 20
-    DONATE_ROOT = 21
+    # 21 retired (DONATE_ROOT: the root now comes with the gofer's ready message)
     # responses
     R_OK = 100
     R_ERROR = 101
@@ -273,13 +273,6 @@ class Readlink(Message):
 class ShowCgroups(Message):
     """Sent by the sentry itself once the sandbox's sysfs is mounted: mount the
     sandbox's cgroup directories read-only at /sys/fs/cgroup/CONTROLLER."""
-    creds: Creds
-
-
-@message(MsgId.DONATE_ROOT, "creds")
-class DonateRoot(Message):
-    """Sent by the sentry itself for --file-access direct: answer R_FD with an O_PATH
-    descriptor of the sandbox root, beneath which the sentry then walks."""
     creds: Creds
 
 

@@ -44,6 +44,64 @@ class _Symlink(Exception):
         self.target = target
 
 
+class DirCache:
+    """Open directories of the root mount by path, for callers the directories' modes
+    cannot stop (root with CAP_DAC_OVERRIDE): a walk to a cached directory is a dict
+    lookup instead of an openat2 and a close (3 of the 27 us of a stat here).
+
+    Kept only where the sandbox owns its root (an overlay or a tmpfs of its own; not a
+    bind of a host directory, which the host may rearrange) and only for directories
+    the walk reached without crossing a mount (RESOLVE_NO_XDEV: volumes, /proc, /dev
+    are walked every time). Modes do not matter to these callers, so only a change of
+    which directory a path names can make an entry stale: a rename, or an rmdir, and
+    both come through this server, which forgets every entry at or under the paths
+    they touched. Mounts are fixed once the application runs (mount(2) is denied), so
+    the cache is switched on only then."""
+
+    LIMIT = 128            # open directories held at most (oldest closed first)
+    CROSSING_LIMIT = 1024
+
+    def __init__(self):
+        self.fds: dict[tuple[bytes, ...], int] = {}
+        self.held: set[int] = set()
+        # paths whose walk crosses a mount: walked without the cache, and without
+        # first trying RESOLVE_NO_XDEV again
+        self.crossing: set[tuple[bytes, ...]] = set()
+
+    def put(self, path: tuple[bytes, ...], fd: int) -> int:
+        if len(self.fds) >= self.LIMIT:
+            oldest = next(iter(self.fds))
+            self._close(self.fds.pop(oldest))
+        self.fds[path] = fd
+        self.held.add(fd)
+        return fd
+
+    def cross(self, path: tuple[bytes, ...]) -> None:
+        if len(self.crossing) >= self.CROSSING_LIMIT:
+            self.crossing.clear()
+        self.crossing.add(path)
+
+    def forget_under(self, path: tuple[bytes, ...]) -> None:
+        """Every entry for `path` and below it."""
+        n = len(path)
+        for key in [k for k in self.fds if k[:n] == path]:
+            self._close(self.fds.pop(key))
+        self.crossing = {k for k in self.crossing if k[:n] != path}
+
+    def clear(self) -> None:
+        for fd in self.fds.values():
+            self._close(fd)
+        self.fds.clear()
+        self.crossing.clear()
+
+    def _close(self, fd: int) -> None:
+        self.held.discard(fd)
+        os.close(fd)
+
+
+_NO_DIR_CACHE = DirCache()   # stays empty: what _release consults when caching is off
+
+
 class Gofer:
     def __init__(self, sock: socket.socket | None, root_fd: int,
                  cgroup_fds: dict[str, int] | None = None, proc_fd_dir: str = ""):
@@ -57,6 +115,8 @@ class Gofer:
         self.after_mounts = None
         self._creds = p.Creds(0, 0, ())
         self._rootless = _setgroups_denied()  # a rootless sandbox's user namespace
+        self.dir_cache = _NO_DIR_CACHE         # see cache_dirs()
+        self._caching = False                  # dir_cache serves the current caller
         self._saved_eff: int | None = None     # effective capabilities while some are dropped
         self._stat_buf = ctypes.create_string_buffer(_STAT_SIZE)
         self._statx_buf = ctypes.create_string_buffer(_STATX_SIZE)
@@ -69,7 +129,6 @@ class Gofer:
             p.Listxattr: self.listxattr, p.Setxattr: self.setxattr,
             p.Removexattr: self.removexattr, p.Access: self.access,
             p.Readlink: self.readlink, p.ShowCgroups: self.show_cgroups,
-            p.DonateRoot: self.donate_root,
         }
 
     # -- loop -------------------------------------------------------------
@@ -151,11 +210,38 @@ class Gofer:
             self._saved_eff = eff
             ffi.capset(eff & ~creds.drop, permitted, inheritable)
         self._creds = creds
+        self._caching = self.dir_cache is not _NO_DIR_CACHE and creds.uid == 0 \
+            and not creds.drop
+
+    def cache_dirs(self) -> None:
+        """Keep walked directories open (DirCache): for a root the sandbox owns, once
+        its mounts are final. Not in a rootless sandbox, whose root cannot override
+        the modes of files it does not map."""
+        if self._rootless or self.dir_cache is not _NO_DIR_CACHE:
+            return
+        self.dir_cache = DirCache()
+        self._caching = self._creds.uid == 0 and not self._creds.drop
 
     # -- walking ----------------------------------------------------------
     def _walk_dirs(self, path: tuple[bytes, ...]) -> int:
         """Open the directory `path` (every name a directory, none followed). The
-        result may be the root descriptor itself: release it with _release."""
+        result may be the root descriptor itself, or one the cache holds: release it
+        with _release."""
+        if path and self._caching:
+            cache = self.dir_cache
+            fd = cache.fds.get(path)
+            if fd is not None:
+                return fd
+            if path not in cache.crossing:
+                try:
+                    fd = ffi.openat2(self.root_fd, b"/".join(path), _DIR_FLAGS, 0,
+                                     _NO_LINKS | ffi.RESOLVE_NO_XDEV)
+                except OSError as exc:
+                    if exc.errno != errno.EXDEV:
+                        return self._walk_names(path)   # why it failed, name by name
+                    cache.cross(path)
+                else:
+                    return cache.put(path, fd)
         if len(path) > 1:
             # One kernel walk refusing every symlink and '..' (so it cannot leave the
             # root) replaces one open and one close per name; when it fails, the walk
@@ -164,6 +250,9 @@ class Gofer:
                 return ffi.openat2(self.root_fd, b"/".join(path), _DIR_FLAGS, 0, _NO_LINKS)
             except OSError:
                 pass
+        return self._walk_names(path)
+
+    def _walk_names(self, path: tuple[bytes, ...]) -> int:
         cur = self.root_fd
         try:
             for i, name in enumerate(path):
@@ -181,7 +270,7 @@ class Gofer:
             self._release(cur)
 
     def _release(self, fd: int) -> None:
-        if fd >= 0 and fd != self.root_fd:
+        if fd >= 0 and fd != self.root_fd and fd not in self.dir_cache.held:
             os.close(fd)
 
     def _raise_if_symlink(self, dirfd: int, name: bytes, index: int) -> None:
@@ -255,10 +344,6 @@ class Gofer:
             return p.RData(self._statx_buf.raw)
         finally:
             os.close(fd)
-
-    def donate_root(self, req: p.DonateRoot) -> int:
-        """--file-access direct: the sentry walks beneath this root itself."""
-        return os.dup(self.root_fd)
 
     def show_cgroups(self, req: p.ShowCgroups) -> p.ROk:
         try:
@@ -379,6 +464,8 @@ class Gofer:
             return p.ROk()
         finally:
             self._release(parent)
+            if req.rmdir:
+                self.dir_cache.forget_under(req.path)
 
     def rename(self, req: p.Rename) -> p.ROk:
         src_parent, src_name = self._parent_of(req.old, 0)
@@ -391,6 +478,9 @@ class Gofer:
                 self._release(dst_parent)
         finally:
             self._release(src_parent)
+            # what both paths named may have moved (and with it, a mount beneath)
+            self.dir_cache.forget_under(req.old)
+            self.dir_cache.forget_under(req.new)
 
     def _via_proc(self, fd: int) -> str:
         # An O_PATH descriptor cannot be fchmod'ed; its /proc/self/fd link can.

@@ -4,12 +4,21 @@ give the same results and the same confinement."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+
 import pytest
 
+from sentry import ffi
+from sentry.config import SandboxConfig
+from sentry.runner import SandboxError, Supervisor
 from tests.conftest import run_do, run_native
 from tests.integration.test_programs import FILE_WORK
 
 MODES = ["direct", "gofer"]
+_PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -71,3 +80,87 @@ def test_result_json_written_as_sentry_after_user_run(mode, tmp_path):
                   "sh", "-c", "cat /etc/hostname /etc/passwd > /dev/null; exit 3"])
     assert res.returncode == 3, res.stderr
     assert '"exit_code": 3' in out.read_text()
+
+
+_HOLDS_ROOT = """
+import os
+from sentry.config import SandboxConfig
+from sentry.runner import Supervisor
+
+class Probe(Supervisor):
+    def on_started(self, kernel):
+        view = os.stat(f"/proc/{self.gofer_pid}/root")   # the gofer pivoted into the view
+        self.held = []
+        for name in os.listdir("/proc/self/fd"):
+            try:
+                st = os.fstat(int(name))
+            except OSError:
+                continue   # the listing's own descriptor
+            if (st.st_dev, st.st_ino) == (view.st_dev, view.st_ino):
+                self.held.append(int(name))
+        self.client = type(kernel.gofer).__name__
+
+probe = Probe(SandboxConfig(argv=["true"], cwd="/", file_access=MODE))
+outcome = probe.run()
+print(outcome.status, probe.client, len(probe.held))
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sentry_holds_the_root_only_with_direct_access(mode):
+    """direct: the root comes with the gofer's ready message and the sentry holds one
+    descriptor of it (its client's); gofer: the sentry holds none, every file operation
+    goes through the gofer."""
+    code = _HOLDS_ROOT.replace("MODE", repr(mode))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=_PROJECT)
+    assert proc.returncode == 0, proc.stderr
+    expected = {"direct": "0 DirectClient 1", "gofer": "0 GoferClient 0"}[mode]
+    assert proc.stdout.strip() == expected, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("mode, fds, problem", [
+    ("direct", 0, "sent 0 descriptors with its ready message, not 1"),
+    ("direct", 2, "sent 2 descriptors with its ready message, not 1"),
+    ("gofer", 1, "sent 1 descriptors with its ready message, not 0"),
+])
+def test_gofer_ready_message_with_wrong_descriptors_is_refused(mode, fds, problem):
+    """A gofer that hands over the wrong descriptors with its "ok" stops the start-up
+    with a clear error, and every descriptor it sent is closed."""
+    sup = Supervisor.__new__(Supervisor)
+    sup.cfg = SandboxConfig(argv=["true"], file_access=mode)
+    sup.gofer_pid, sup.debug = 0, lambda _msg: None
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sup.gofer_sock = ours
+    with ours, theirs:
+        before = _open_fds()
+        sent = [os.open("/", os.O_PATH) for _ in range(fds)]
+        theirs.sendmsg([b"ok"], ffi.rights(*sent))
+        for fd in sent:
+            os.close(fd)
+        with pytest.raises(SandboxError, match=problem):
+            sup._await_gofer()
+        assert _open_fds() == before
+
+
+def _open_fds() -> set[int]:
+    out = set()
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            os.fstat(int(name))
+        except OSError:
+            continue   # the listing's own descriptor, closed by now
+        out.add(int(name))
+    return out
+
+
+def test_gofer_error_message_is_reported():
+    sup = Supervisor.__new__(Supervisor)
+    sup.cfg = SandboxConfig(argv=["true"])
+    sup.gofer_pid, sup.debug = 0, lambda _msg: None
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sup.gofer_sock = ours
+    with ours, theirs:
+        theirs.send(b"error /nowhere: No such file or directory")
+        with pytest.raises(SandboxError, match="filesystem: /nowhere: No such file"):
+            sup._await_gofer()

@@ -3,12 +3,16 @@
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 
 from click.testing import CliRunner
 
 from sentry.cli import main
 from syscalls.table import HANDLERS, NAMES, TABLE, Disposition
 
+_PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MUST_BE_REFUSED = ["ptrace", "mount", "umount2", "pivot_root", "unshare", "setns", "bpf",
                    "io_uring_setup", "kexec_load", "init_module", "perf_event_open", "keyctl",
                    "userfaultfd", "open_by_handle_at"]
@@ -37,6 +41,26 @@ def test_path_syscalls_are_emulated():
     for name in PATH_SYSCALLS:
         assert by_name[name].disposition is Disposition.EMULATE, name
         assert HANDLERS[by_name[name].nr] is by_name[name].handler
+
+
+def test_dispatch_list_is_the_tables_emulated_entries():
+    """HANDLERS is built from the emulated rows without the table: it must hold exactly
+    the table's emulated handlers, and nothing where the table says host or deny."""
+    assert len(HANDLERS) == max(TABLE) + 1
+    for nr, handler in enumerate(HANDLERS):
+        entry = TABLE.get(nr)
+        if entry is not None and entry.disposition is Disposition.EMULATE:
+            assert handler is entry.handler, entry.name
+        else:
+            assert handler is None, NAMES.get(nr, nr)
+
+
+def test_dispatch_list_comes_without_building_the_table():
+    code = ("import syscalls.table as t; built = 'TABLE' in vars(t); "
+            "print(built, len(t.TABLE) > 300, 'TABLE' in vars(t))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=_PROJECT).stdout.split()
+    assert out == ["False", "True", "True"]
 
 
 def test_host_syscalls_with_argument_rules_say_what_is_refused():
