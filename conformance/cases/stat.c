@@ -332,6 +332,22 @@ CASE(utimensat_omit_and_nofollow, "utimensat")
     R(utimensat(AT_FDCWD, "f", bad, 0));
 }
 
+CASE(utimensat_null_path_is_futimens, "utimensat")
+{
+    put("f", "");
+    int fd = MUST(open("f", O_RDONLY));
+    struct timespec ts[2] = {{1700000000, 5}, {1700000001, 6}};
+    R(SC(SYS_utimensat, fd, NULL, ts, 0));
+    show_times("f");
+    R(SC(SYS_utimensat, fd, NULL, ts, AT_SYMLINK_NOFOLLOW));   /* EINVAL: no flags */
+    R(SC(SYS_utimensat, AT_FDCWD, NULL, ts, 0));               /* EFAULT */
+    close(fd);
+    R(SC(SYS_utimensat, fd, NULL, ts, 0));                     /* EBADF */
+    int opath = MUST(open("f", O_PATH));
+    R(SC(SYS_utimensat, opath, NULL, ts, 0));                  /* EBADF on O_PATH */
+    close(opath);
+}
+
 CASE(futimesat_dirfd, "futimesat")
 {
     mkdir("d", 0755);

@@ -126,6 +126,14 @@ def test_fstat_runs_on_the_host_and_path_stats_are_trapped(prog):
     assert bpf.evaluate(prog, newfstatat, X86_64, (3, 0, 0, 0x100)) == bpf.SECCOMP_RET_USER_NOTIF
 
 
+def test_utimensat_on_a_descriptor_runs_on_the_host_and_with_a_path_is_trapped(prog):
+    utimensat = NUMBERS["utimensat"]
+    assert bpf.evaluate(prog, utimensat, X86_64, (3, 0, 0x7FFD0000, 0)) == bpf.SECCOMP_RET_ALLOW
+    for path in (0x7FFD0000, 0x7FFD00000000, 1 << 63):   # all 64 bits compared
+        assert bpf.evaluate(prog, utimensat, X86_64, (3, path, 0, 0)) == \
+            bpf.SECCOMP_RET_USER_NOTIF
+
+
 def test_compiled_programs_are_cached_on_disk_and_untrusted_caches_ignored(tmp_path, monkeypatch):
     import os
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
