@@ -231,7 +231,7 @@ _EMULATED: dict[str, tuple[Callable, str]] = {
     "utime": (attr.utime, ""),
     "utimes": (attr.utimes, ""),
     "futimesat": (attr.futimesat, ""),
-    "utimensat": (attr.utimensat, ""),
+    "utimensat": (attr.utimensat, "emulated; with a NULL path (futimens) it runs on the host kernel"),
     "getxattr": (attr.getxattr, ""),
     "lgetxattr": (attr.lgetxattr, ""),
     "listxattr": (attr.listxattr, ""),
