@@ -58,7 +58,7 @@ class DirCache:
     they touched. Mounts are fixed once the application runs (mount(2) is denied), so
     the cache is switched on only then."""
 
-    LIMIT = 128            # open directories held at most (oldest closed first)
+    LIMIT = 128   # open directories kept between requests (a request may add two)
     CROSSING_LIMIT = 1024
 
     def __init__(self):
@@ -69,12 +69,15 @@ class DirCache:
         self.crossing: set[tuple[bytes, ...]] = set()
 
     def put(self, path: tuple[bytes, ...], fd: int) -> int:
-        if len(self.fds) >= self.LIMIT:
-            oldest = next(iter(self.fds))
-            self._close(self.fds.pop(oldest))
         self.fds[path] = fd
         self.held.add(fd)
         return fd
+
+    def trim(self) -> None:
+        """Down to LIMIT, the oldest closed first: between requests only, never while
+        a request may hold one (a rename holds two parents)."""
+        while len(self.fds) > self.LIMIT:
+            self._close(self.fds.pop(next(iter(self.fds))))
 
     def cross(self, path: tuple[bytes, ...]) -> None:
         if len(self.crossing) >= self.CROSSING_LIMIT:
@@ -167,6 +170,8 @@ class Gofer:
         handler = self.handlers.get(type(req))
         if handler is None:
             return p.RError(errno.EPROTO), -1
+        if len(self.dir_cache.fds) > DirCache.LIMIT:
+            self.dir_cache.trim()
         try:
             self.become(req.creds)
             resp = handler(req)

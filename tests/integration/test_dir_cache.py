@@ -60,19 +60,21 @@ def _run_while_host_changes(args: list[str], script: str, change) -> str:
     return first + rest
 
 
+def _replace_a(top) -> None:
+    """What the host does: a/ moved aside, a new a/b/f in its place, then the go."""
+    (top / "a").rename(top / "a.was")
+    (top / "a" / "b").mkdir(parents=True)
+    (top / "a" / "b" / "f").write_text("new\n")
+    (top / "go").touch()
+
+
 def test_volume_changed_by_the_host_is_seen(tmp_path):
     vol = tmp_path / "vol"
     (vol / "a" / "b").mkdir(parents=True)
     (vol / "a" / "b" / "f").write_text("old\n")
-
-    def change():
-        (vol / "a").rename(vol / "a.was")
-        (vol / "a" / "b").mkdir(parents=True)
-        (vol / "a" / "b" / "f").write_text("new\n")
-        (vol / "go").touch()
-
     out = _run_while_host_changes(
-        ["-v", f"{vol}:/v"], ["sh", "-c", f"cat /v/a/b/f; {WAIT_FOR_GO}; cat /v/a/b/f"], change)
+        ["-v", f"{vol}:/v"], ["sh", "-c", f"cat /v/a/b/f; {WAIT_FOR_GO}; cat /v/a/b/f"],
+        lambda: _replace_a(vol))
     assert out.split() == ["old", "new"]
 
 
@@ -84,14 +86,7 @@ def test_root_the_host_owns_is_walked_every_time(tmp_path):
         (root / d).mkdir(parents=True)
     shutil.copy2(BUSYBOX, root / "bin" / "busybox")
     (root / "a" / "b" / "f").write_text("old\n")
-
-    def change():
-        (root / "a").rename(root / "a.was")
-        (root / "a" / "b").mkdir(parents=True)
-        (root / "a" / "b" / "f").write_text("new\n")
-        (root / "go").touch()
-
     script = f"cat /a/b/f; {WAIT_FOR_GO}; cat /a/b/f"
     out = _run_while_host_changes(["--root", str(root), "--overlay", "none", "--cwd", "/"],
-                                  ["/bin/busybox", "sh", "-c", script], change)
+                                  ["/bin/busybox", "sh", "-c", script], lambda: _replace_a(root))
     assert out.split() == ["old", "new"]

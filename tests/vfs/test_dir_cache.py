@@ -86,12 +86,36 @@ def test_cache_holds_at_most_its_limit(cached):
     for i in range(DirCache.LIMIT + 40):
         resp, _ = server.dispatch(p.Stat(ROOT, (f"d{i}".encode(), b"missing"), 1))
         assert resp == p.RError(errno.ENOENT)
-    assert len(server.dir_cache.fds) == DirCache.LIMIT
-    assert len(server.dir_cache.held) == DirCache.LIMIT
-    assert _open_fds() == before + DirCache.LIMIT
-    assert (b"d0",) not in server.dir_cache.fds   # the oldest went first
+    # the last request's walk stays until the next request trims
+    assert len(server.dir_cache.fds) == DirCache.LIMIT + 1
+    server.dispatch(p.Stat(ROOT, (b"d0", b"missing"), 1))
+    assert len(server.dir_cache.fds) == DirCache.LIMIT + 1   # d0 again, then trimmed
+    assert len(server.dir_cache.held) == DirCache.LIMIT + 1
+    assert _open_fds() == before + DirCache.LIMIT + 1
+    assert (b"d1",) not in server.dir_cache.fds   # the oldest went first
     server.dir_cache.clear()
     assert _open_fds() == before
+
+
+def test_rename_with_the_cache_full_keeps_the_parents_it_holds(cached):
+    """A rename holds two parents at once: walking the second must not close the first
+    (the oldest entry), however full the cache is."""
+    tmp, server = cached
+    (tmp / "src").mkdir()
+    (tmp / "src" / "f").write_text("x")
+    (tmp / "dst").mkdir()
+    server.dispatch(p.Stat(ROOT, (b"src", b"f"), 1))     # src: the oldest entry
+    for i in range(DirCache.LIMIT - 1):
+        (tmp / f"d{i}").mkdir()
+        server.dispatch(p.Stat(ROOT, (f"d{i}".encode(), b"x"), 1))
+    assert next(iter(server.dir_cache.fds)) == (b"src",)
+    before = _open_fds()
+    resp, _ = server.dispatch(p.Rename(ROOT, (b"src", b"f"), (b"dst", b"f"), 0))
+    assert resp == p.ROk()
+    assert (tmp / "dst" / "f").read_text() == "x"
+    server.dispatch(p.Stat(ROOT, (b"dst", b"f"), 1))
+    assert len(server.dir_cache.fds) == DirCache.LIMIT
+    assert _open_fds() == before   # dst added, src closed: nothing closed twice
 
 
 def test_walk_across_a_mount_is_not_cached(tmp_path, tmp_path_factory):
