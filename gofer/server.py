@@ -89,7 +89,8 @@ class DirCache:
         n = len(path)
         for key in [k for k in self.fds if k[:n] == path]:
             self._close(self.fds.pop(key))
-        self.crossing = {k for k in self.crossing if k[:n] != path}
+        if self.crossing:
+            self.crossing = {k for k in self.crossing if k[:n] != path}
 
     def clear(self) -> None:
         for fd in self.fds.values():
@@ -215,8 +216,11 @@ class Gofer:
             self._saved_eff = eff
             ffi.capset(eff & ~creds.drop, permitted, inheritable)
         self._creds = creds
-        self._caching = self.dir_cache is not _NO_DIR_CACHE and creds.uid == 0 \
-            and not creds.drop
+        self._caching = self._may_cache(creds)
+
+    def _may_cache(self, creds: p.Creds) -> bool:
+        """Root with every file capability: no mode can stop its walks."""
+        return self.dir_cache is not _NO_DIR_CACHE and creds.uid == 0 and not creds.drop
 
     def cache_dirs(self) -> None:
         """Keep walked directories open (DirCache): for a root the sandbox owns, once
@@ -225,7 +229,7 @@ class Gofer:
         if self._rootless or self.dir_cache is not _NO_DIR_CACHE:
             return
         self.dir_cache = DirCache()
-        self._caching = self._creds.uid == 0 and not self._creds.drop
+        self._caching = self._may_cache(self._creds)
 
     # -- walking ----------------------------------------------------------
     def _walk_dirs(self, path: tuple[bytes, ...]) -> int:
