@@ -223,10 +223,9 @@ class Gofer:
         return self.dir_cache is not _NO_DIR_CACHE and creds.uid == 0 and not creds.drop
 
     def cache_dirs(self) -> None:
-        """Keep walked directories open (DirCache): for a root the sandbox owns, once
-        its mounts are final. Not in a rootless sandbox, whose root cannot override
-        the modes of files it does not map."""
-        if self._rootless or self.dir_cache is not _NO_DIR_CACHE:
+        """Keep walked directories open (DirCache); the caller says when it may
+        (sentry.runner._dirs_cacheable)."""
+        if self.dir_cache is not _NO_DIR_CACHE:
             return
         self.dir_cache = DirCache()
         self._caching = self._may_cache(self._creds)

@@ -136,7 +136,7 @@ class Supervisor:
                 resp, _fd = kernel.gofer.call(ShowCgroups(Creds()))
                 if not isinstance(resp, ROk):
                     raise SandboxError(f"cannot show the sandbox's cgroups inside: {resp}")
-            if _owns_root(self.cfg):
+            if _dirs_cacheable(self.cfg):
                 kernel.gofer.cache_dirs()   # the mounts are final now (DirCache)
             self.on_started(kernel)
             lock_down_sentry(self.platform.name, self.allowlist_extras)  # sentry/allowlist.py
@@ -595,9 +595,11 @@ class Supervisor:
             self.cgroup.remove()
 
 
-def _owns_root(cfg: SandboxConfig) -> bool:
-    """Whether nothing but the sandbox changes its root: an overlay or a tmpfs of its
-    own (a bind, --overlay none or an OCI bundle's rootfs, is the host's to change)."""
+def _dirs_cacheable(cfg: SandboxConfig) -> bool:
+    """Whether the gofer's DirCache may serve this sandbox: nothing but the sandbox
+    changes its root (an overlay or a tmpfs of its own; a bind, --overlay none or an
+    OCI bundle's rootfs, is the host's to change), and its root can override the modes
+    of every file (not rootless: there it cannot for files its namespace does not map)."""
     return not cfg.rootless and (cfg.overlay in ("memory", "empty")
                                  or cfg.overlay.startswith("dir="))
 

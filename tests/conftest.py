@@ -139,6 +139,18 @@ def alive(pids) -> set[int]:
     return out
 
 
+def open_fds() -> set[int]:
+    """This process's open descriptors (not the listing's own)."""
+    out = set()
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            os.fstat(int(name))
+        except OSError:
+            continue   # the listing's own descriptor, closed by now
+        out.add(int(name))
+    return out
+
+
 def wait_for(pred, timeout: float = 10.0) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:

@@ -9,6 +9,10 @@ import os
 import shutil
 import subprocess
 
+import pytest
+
+from sentry.config import SandboxConfig
+from sentry.runner import _dirs_cacheable
 from tests.conftest import BUSYBOX, do_args, run_do, sandvisor_cmd
 
 WAIT_FOR_GO = "while [ ! -e /go ] && [ ! -e /v/go ]; do sleep 0.02; done"
@@ -90,3 +94,13 @@ def test_root_the_host_owns_is_walked_every_time(tmp_path):
     out = _run_while_host_changes(["--root", str(root), "--overlay", "none", "--cwd", "/"],
                                   ["/bin/busybox", "sh", "-c", script], lambda: _replace_a(root))
     assert out.split() == ["old", "new"]
+
+
+@pytest.mark.parametrize("overlay, rootless, cacheable", [
+    ("memory", False, True), ("dir=/var/tmp/up", False, True), ("empty", False, True),
+    ("none", False, False), ("bind", False, False), ("memory", True, False),
+])
+def test_dir_cache_only_for_an_owned_root_and_a_root_that_overrides_modes(overlay, rootless,
+                                                                         cacheable):
+    cfg = SandboxConfig(argv=["true"], overlay=overlay, rootless=rootless)
+    assert _dirs_cacheable(cfg) is cacheable

@@ -14,7 +14,7 @@ import pytest
 from sentry import ffi
 from sentry.config import SandboxConfig
 from sentry.runner import SandboxError, Supervisor
-from tests.conftest import run_do, run_native
+from tests.conftest import open_fds, run_do, run_native
 from tests.integration.test_programs import FILE_WORK
 
 MODES = ["direct", "gofer"]
@@ -133,25 +133,14 @@ def test_gofer_ready_message_with_wrong_descriptors_is_refused(mode, fds, proble
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     sup.gofer_sock = ours
     with ours, theirs:
-        before = _open_fds()
+        before = open_fds()
         sent = [os.open("/", os.O_PATH) for _ in range(fds)]
         theirs.sendmsg([b"ok"], ffi.rights(*sent))
         for fd in sent:
             os.close(fd)
         with pytest.raises(SandboxError, match=problem):
             sup._await_gofer()
-        assert _open_fds() == before
-
-
-def _open_fds() -> set[int]:
-    out = set()
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            os.fstat(int(name))
-        except OSError:
-            continue   # the listing's own descriptor, closed by now
-        out.add(int(name))
-    return out
+        assert open_fds() == before
 
 
 def test_gofer_error_message_is_reported():

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from gofer import protocol as p
 from gofer.server import DirCache, Gofer
 from sentry import ffi
+from tests.conftest import open_fds
 from tests.vfs.test_resolution import _clear, _kernel, _ours
 from sentry.vfs import VFS
 
@@ -45,10 +46,6 @@ def cached(tmp_path):
     os.close(root_fd)
 
 
-def _open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
 def test_stat_walk_is_served_from_cache_for_root(cached):
     tmp, server = cached
     (tmp / "a" / "b").mkdir(parents=True)
@@ -56,11 +53,11 @@ def test_stat_walk_is_served_from_cache_for_root(cached):
     resp, _ = server.dispatch(p.Stat(ROOT, (b"a", b"b", b"f"), 1))
     assert isinstance(resp, p.RData)
     assert (b"a", b"b") in server.dir_cache.fds
-    held = _open_fds()
+    held = len(open_fds())
     for _ in range(20):
         resp, _ = server.dispatch(p.Stat(ROOT, (b"a", b"b", b"f"), 1))
         assert isinstance(resp, p.RData)
-    assert _open_fds() == held
+    assert len(open_fds()) == held
     assert list(server.dir_cache.fds) == [(b"a", b"b")]
 
 
@@ -82,7 +79,7 @@ def test_cache_holds_at_most_its_limit(cached):
     tmp, server = cached
     for i in range(DirCache.LIMIT + 40):
         (tmp / f"d{i}").mkdir()
-    before = _open_fds()
+    before = len(open_fds())
     for i in range(DirCache.LIMIT + 40):
         resp, _ = server.dispatch(p.Stat(ROOT, (f"d{i}".encode(), b"missing"), 1))
         assert resp == p.RError(errno.ENOENT)
@@ -91,10 +88,10 @@ def test_cache_holds_at_most_its_limit(cached):
     server.dispatch(p.Stat(ROOT, (b"d0", b"missing"), 1))
     assert len(server.dir_cache.fds) == DirCache.LIMIT + 1   # d0 again, then trimmed
     assert len(server.dir_cache.held) == DirCache.LIMIT + 1
-    assert _open_fds() == before + DirCache.LIMIT + 1
+    assert len(open_fds()) == before + DirCache.LIMIT + 1
     assert (b"d1",) not in server.dir_cache.fds   # the oldest went first
     server.dir_cache.clear()
-    assert _open_fds() == before
+    assert len(open_fds()) == before
 
 
 def test_rename_with_the_cache_full_keeps_the_parents_it_holds(cached):
@@ -109,13 +106,13 @@ def test_rename_with_the_cache_full_keeps_the_parents_it_holds(cached):
         (tmp / f"d{i}").mkdir()
         server.dispatch(p.Stat(ROOT, (f"d{i}".encode(), b"x"), 1))
     assert next(iter(server.dir_cache.fds)) == (b"src",)
-    before = _open_fds()
+    before = len(open_fds())
     resp, _ = server.dispatch(p.Rename(ROOT, (b"src", b"f"), (b"dst", b"f"), 0))
     assert resp == p.ROk()
     assert (tmp / "dst" / "f").read_text() == "x"
     server.dispatch(p.Stat(ROOT, (b"dst", b"f"), 1))
     assert len(server.dir_cache.fds) == DirCache.LIMIT
-    assert _open_fds() == before   # dst added, src closed: nothing closed twice
+    assert len(open_fds()) == before   # dst added, src closed: nothing closed twice
 
 
 def test_walk_across_a_mount_is_not_cached(tmp_path, tmp_path_factory):
