@@ -1,3 +1,3 @@
-from sentry.cli import entry
+from sentry.startup import entry
 
 entry()

@@ -9,6 +9,7 @@ import signal
 from collections.abc import Iterable
 
 from sentry import ffi
+from sentry.startup import start_collecting
 
 
 def fork_helper(name: str | None, keep: Iterable[int]) -> int:
@@ -25,6 +26,7 @@ def fork_helper(name: str | None, keep: Iterable[int]) -> int:
             if name:
                 ffi.set_process_name(name)
             close_all_but(set(keep))
+            start_collecting()   # a helper serves for the sandbox's life
         except BaseException:  # noqa: BLE001 - a half-set-up child must not run on
             os._exit(1)
     return pid

@@ -34,6 +34,7 @@ from sentry.kernel import Kernel
 from sentry.lockdown import lock_down_sentry
 from sentry.platform import PlatformUnavailable, choose
 from sentry.platform.bpf import compile_filter
+from sentry.startup import start_collecting
 from sentry.vfs import VFS
 
 EXIT_TIMEOUT = 124
@@ -140,6 +141,7 @@ class Supervisor:
                 kernel.gofer.cache_dirs()   # the mounts are final now (DirCache)
             self.on_started(kernel)
             lock_down_sentry(self.platform.name, self.allowlist_extras)  # sentry/allowlist.py
+            start_collecting()   # start-up is over (sentry/startup.py)
             self.platform.serve(kernel, self)
             outcome = self._outcome()
             outcome.limit = self._limit_hit(kernel, outcome)

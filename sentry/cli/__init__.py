@@ -14,6 +14,7 @@ import sys
 import click
 
 from sentry.cli.oci_common import Globals
+from sentry.startup import start_collecting
 
 # command name -> (module under sentry.cli, attribute)
 COMMANDS = {
@@ -25,6 +26,8 @@ COMMANDS = {
     "pause": ("pause", "pause"), "resume": ("pause", "resume"), "spec": ("spec", "spec"),
     "features": ("features", "features"), "install": ("install", "install"),
 }
+# those whose sandbox starts collecting garbage once it serves (sentry/startup.py)
+STARTS_SANDBOX = {"do", "run", "create"}
 
 
 class LazyGroup(click.Group):
@@ -35,6 +38,8 @@ class LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module, attr = COMMANDS[name]
+        if name not in STARTS_SANDBOX:
+            start_collecting()
         return getattr(importlib.import_module(f"sentry.cli.{module}"), attr)
 
 
