@@ -139,13 +139,15 @@ class Gofer:
     def serve(self) -> None:
         """Serve until the channel closes. The process's umask must be 0 (see runner):
         modes arrive with the caller's umask applied already."""
+        buf = memoryview(bytearray(_MAX_REQUEST))   # reused: see GoferClient.__init__
         while True:
             try:
-                data, ancdata, _flags, _addr = self.sock.recvmsg(_MAX_REQUEST, 0)
+                size, ancdata, _flags, _addr = self.sock.recvmsg_into([buf], 0)
             except ConnectionResetError:
                 return
-            if not data:
+            if not size:
                 return
+            data = buf[:size].tobytes()
             for fd in ffi.received_fds(ancdata):  # requests never carry fds: drop any
                 os.close(fd)
             payload, fd = self.handle(data)
