@@ -105,7 +105,9 @@ SENTRY: dict[str, tuple | None] = {
 
 # per platform: what its loop needs beyond the above
 PLATFORM_EXTRAS: dict[str, dict[str, tuple | None]] = {
-    "unotify": {},
+    # holding an application thread on the sentry's CPU while ADDFD installs a
+    # descriptor in it (native.c, sv_addfd; getcpu where glibc cannot use rseq or vDSO)
+    "unotify": {"sched_getaffinity": None, "sched_setaffinity": None, "getcpu": None},
     # the tracer thread: seize, stops, registers, single-steps; waiting for its tracees
     "ptrace": {"ptrace": None},
 }

@@ -2,14 +2,15 @@
  *
  * Only what every trapped syscall pays for: the unotify loop's answer-and-wait step,
  * reading the caller's path and writing results into its memory
- * (process_vm_readv/writev), openat2 and fstatat. Each returns a count, a descriptor
- * or an index, or -errno; nothing here decides anything. sentry/ffi.py falls back to
+ * (process_vm_readv/writev), openat2 and fstatat, injecting a descriptor. Each returns
+ * a count, a descriptor or an index, or -errno; nothing here decides anything. sentry/ffi.py falls back to
  * ctypes (and sentry/platform/unotify.py to select.poll) when this is not built. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -121,4 +122,34 @@ static int sv_step(int answer_fd, uint64_t id, int64_t val, int32_t error, uint3
         if (n == 0)
             return -ETIMEDOUT;
     }
+}
+
+/* SECCOMP_IOCTL_NOTIF_ADDFD, with the caller held on this CPU while it installs the
+ * descriptor. ADDFD wakes the caller with a plain wake-up (no SYNC_WAKE_UP), which
+ * picks the other, idle CPU: on a VM whose idle vCPUs halt, that wake-up, and the one
+ * back, cost ~20 us of an open (docs/BENCH.md). Allowed only this CPU, the caller runs
+ * here as soon as the sentry sleeps in the ioctl. Its affinity is restored before the
+ * answer, so the application's own code never runs under the narrowed mask; it is not
+ * narrowed at all if the mask excludes this CPU or holds it alone, and it is restored
+ * only if still narrowed (another thread may have set it meanwhile). *pinned says
+ * whether it was narrowed. Returns the caller's new descriptor, or -errno. */
+static int sv_addfd(int listener, uint64_t id, int srcfd, uint32_t newfd_flags, int tid,
+                    int *pinned)
+{
+    struct seccomp_notif_addfd req = { .id = id, .flags = 0, .srcfd = (uint32_t)srcfd,
+                                       .newfd = 0, .newfd_flags = newfd_flags };
+    cpu_set_t old, one, now;
+    int cpu = sched_getcpu();
+    *pinned = 0;
+    if (cpu >= 0 && cpu < CPU_SETSIZE && sched_getaffinity(tid, sizeof old, &old) == 0
+            && CPU_ISSET(cpu, &old) && CPU_COUNT(&old) > 1) {
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        *pinned = sched_setaffinity(tid, sizeof one, &one) == 0;
+    }
+    int fd = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &req);
+    int err = errno;
+    if (*pinned && sched_getaffinity(tid, sizeof now, &now) == 0 && CPU_EQUAL(&now, &one))
+        sched_setaffinity(tid, sizeof old, &old);
+    return fd < 0 ? -err : fd;
 }

@@ -19,6 +19,8 @@ ffibuilder.cdef("""
     int sv_step(int answer_fd, uint64_t id, int64_t val, int32_t error, uint32_t flags,
                 struct pollfd *fds, int nfds, int nlisteners, int timeout,
                 struct sv_notif *out, short *revents);
+    int sv_addfd(int listener, uint64_t id, int srcfd, uint32_t newfd_flags, int tid,
+                 int *pinned);
 """)
 ffibuilder.set_source("sentry._native",
                       (Path(__file__).parent / "native.c").read_text(),

@@ -24,9 +24,9 @@ from sentry.platform.bpf import HANDOVER_SENDMSG_FLAGS
 _ZERO_NOTIF = bytes(ffi.SECCOMP_NOTIF_SIZE)
 _RESP = ffi.SECCOMP_NOTIF_RESP
 _NOTIF = ffi.SECCOMP_NOTIF
-_ADDFD = ffi.SECCOMP_NOTIF_ADDFD
 _RECV, _SEND = ffi.SECCOMP_IOCTL_NOTIF_RECV, ffi.SECCOMP_IOCTL_NOTIF_SEND
-_ID_VALID, _ADDFD_IOCTL = ffi.SECCOMP_IOCTL_NOTIF_ID_VALID, ffi.SECCOMP_IOCTL_NOTIF_ADDFD
+_ID_VALID = ffi.SECCOMP_IOCTL_NOTIF_ID_VALID
+_addfd = ffi.notif_addfd
 _CONTINUE_FLAG = ffi.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 _POLL_IN = select.POLLIN
 
@@ -154,11 +154,11 @@ class UnotifyPlatform(Platform):
                 task = tasks.get(tid) or kernel.task(tid)
                 result = dispatch(task, nr, args)
                 if trace is None:
-                    reply, _got = settle(fd, nid, result)
+                    reply, _got = settle(fd, nid, result, tid)
                     continue
                 # strings are read before the answer: afterwards the caller may reuse them
                 snap = snapshot(task, nr, args)
-                reply, got = settle(fd, nid, result)
+                reply, got = settle(fd, nid, result, tid)
                 trace(task, nr, args, got, snap)
         finally:
             if reply is not None:
@@ -167,7 +167,7 @@ class UnotifyPlatform(Platform):
             kernel.gofer.as_sentry()
 
     @staticmethod
-    def _settle(listener: int, nid: int, result):
+    def _settle(listener: int, nid: int, result, tid: int):
         """The answer to send for `result`, and what the caller gets: (reply or None,
         answer). A descriptor is installed now, and the sentry's copy closed, before
         the answer goes: the caller's own close must be the file's last, as natively
@@ -176,9 +176,8 @@ class UnotifyPlatform(Platform):
         cls = type(result)
         if cls is InjectFd:
             fd = result.fd
-            req = bytearray(_ADDFD.pack(nid, 0, fd, 0, os.O_CLOEXEC if result.cloexec else 0))
             try:
-                result = Return(fcntl.ioctl(listener, _ADDFD_IOCTL, req, True))
+                result = Return(_addfd(listener, nid, fd, result.cloexec, tid))
             except OSError as exc:
                 if exc.errno == errno.ENOENT:
                     return None, Error(errno.EINTR)   # the caller is gone

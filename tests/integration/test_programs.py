@@ -156,3 +156,21 @@ def test_tar_extracts_with_o_path_directory_handles(workdir):
               "stat -c '%a %n' out/tree/d1 && cat out/tree/d1/f; rm -rf src out t.tar")
     res = _same(["sh", "-c", script], workdir)
     assert res.stdout == "750 out/tree/d1\nx\n"
+
+
+def test_open_leaves_the_callers_cpu_affinity_as_it_set_it(workdir):
+    # an injected descriptor holds the caller on the sentry's CPU while it is installed
+    # (native.c, sv_addfd): the application's own mask is back before open returns
+    script = textwrap.dedent("""
+        import os
+        cpus = sorted(os.sched_getaffinity(0))
+        for mask in ({cpus[-1]}, {cpus[0]}, set(cpus)):
+            os.sched_setaffinity(0, mask)
+            for _ in range(300):
+                os.close(os.open("/etc/passwd", os.O_RDONLY))
+                got = os.sched_getaffinity(0)
+                assert got == mask, (got, mask)
+        print("ok", len(cpus))
+    """)
+    res = _same(["python3", "-c", script], workdir)
+    assert res.stdout == f"ok {len(os.sched_getaffinity(0))}\n"

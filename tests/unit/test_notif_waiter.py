@@ -18,9 +18,11 @@ NR_GETPPID = 110
 WAITERS = {"native": ffi.NativeNotifWaiter, "python": PollWaiter}
 
 
-def _traced_child(calls: int):
+def _traced_child(calls: int, cpus: set[int] | None = None, write_to_answer: bool = False):
     """A child whose getppid is trapped; it calls it `calls` times and writes what it
-    got back to a pipe. Returns (pid, listener, read end of the results)."""
+    got back to a pipe (and, with `write_to_answer`, b"injected" to the descriptor each
+    answer names), its affinity first set to `cpus` if given. Returns (pid, listener,
+    read end of the results)."""
     import pyseccomp as seccomp
     f = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
     f.add_rule(seccomp.NOTIFY, "getppid")
@@ -31,6 +33,8 @@ def _traced_child(calls: int):
     if pid == 0:
         try:
             os.close(results_r)
+            if cpus is not None:
+                os.sched_setaffinity(0, cpus)
             ffi.prctl(ffi.PR_SET_NO_NEW_PRIVS, 1)
             listener = ffi.seccomp_load_filter(bpf, ffi.SECCOMP_FILTER_FLAG_NEW_LISTENER)
             child_sock.sendmsg([b"L"], ffi.rights(listener))
@@ -42,6 +46,8 @@ def _traced_child(calls: int):
             for _ in range(calls):
                 ret = libc.syscall(NR_GETPPID)
                 got.append(str(ret) if ret >= 0 else f"E{ctypes.get_errno()}")
+                if write_to_answer and ret >= 0:
+                    os.write(ret, b"injected")
             os.write(results_w, " ".join(got).encode())
         finally:
             os._exit(0)
@@ -107,3 +113,81 @@ def test_waiter_send_answers_without_waiting(kind):
     os.waitpid(pid, 0)
     os.close(results)
     os.close(listener)
+
+
+# -- injecting a descriptor (ffi.notif_addfd; native.c, sv_addfd) -----------------
+
+ADDFD = {"native": ffi._notif_addfd_native, "python": ffi._notif_addfd_ioctl}
+
+
+@pytest.mark.parametrize("kind", ADDFD)
+def test_addfd_installs_the_descriptor_in_the_caller(kind):
+    assert kind == "python" or ffi.NativeNotifWaiter.available()
+    pid, listener, results = _traced_child(1, write_to_answer=True)
+    r, w = os.pipe()
+    waiter = PollWaiter()
+    waiter.add(listener, True)
+    _fd, _events, (nid, tid, _nr, _args) = waiter.next(None, 5000)
+    newfd = ADDFD[kind](listener, nid, w, True, tid)
+    os.close(w)
+    waiter.send((listener, nid, newfd, 0, 0))
+    assert os.read(r, 100) == b"injected"
+    assert os.read(results, 100) == str(newfd).encode()
+    os.waitpid(pid, 0)
+    for fd in (r, results, listener):
+        os.close(fd)
+
+
+def _addfd_pinning(child_cpus: set[int], own_cpu: int) -> tuple[int, set[int], set[int]]:
+    """sv_addfd from a sentry on `own_cpu` into a child allowed `child_cpus`: (whether
+    it narrowed the child's affinity, the child's affinity after, before)."""
+    own = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {own_cpu})
+    try:
+        pid, listener, results = _traced_child(1, cpus=child_cpus, write_to_answer=True)
+        r, w = os.pipe()
+        waiter = PollWaiter()
+        waiter.add(listener, True)
+        _fd, _events, (nid, tid, _nr, _args) = waiter.next(None, 5000)
+        before = os.sched_getaffinity(tid)
+        pinned = ffi._cffi.new("int *")
+        newfd = ffi._native.sv_addfd(listener, nid, w, 0, tid, pinned)
+        after = os.sched_getaffinity(tid)
+        os.close(w)
+        assert newfd >= 0, os.strerror(-newfd)
+        waiter.send((listener, nid, newfd, 0, 0))
+        assert os.read(r, 100) == b"injected"
+        os.waitpid(pid, 0)
+        for fd in (r, results, listener):
+            os.close(fd)
+        return pinned[0], after, before
+    finally:
+        os.sched_setaffinity(0, own)
+
+
+def _two_cpus() -> list[int]:
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        pytest.skip("holding a caller on one CPU needs two to choose from")
+    return cpus[:2]
+
+
+def test_addfd_holds_the_caller_on_the_sentrys_cpu_then_restores_its_mask():
+    first, second = _two_cpus()
+    pinned, after, before = _addfd_pinning({first, second}, first)
+    assert pinned == 1
+    assert before == after == {first, second}
+
+
+def test_addfd_leaves_a_caller_kept_off_the_sentrys_cpu_alone():
+    # the application chose its CPUs: ADDFD never runs its thread elsewhere
+    first, second = _two_cpus()
+    pinned, after, before = _addfd_pinning({second}, first)
+    assert pinned == 0
+    assert before == after == {second}
+
+
+def test_addfd_leaves_a_caller_on_one_cpu_alone():
+    first, _second = _two_cpus()
+    pinned, after, _before = _addfd_pinning({first}, first)
+    assert pinned == 0 and after == {first}
