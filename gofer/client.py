@@ -10,6 +10,7 @@ from gofer import protocol as p
 from sentry import ffi
 
 _ANC_SPACE = socket.CMSG_SPACE(4 * 4)
+getcpu = ffi.getcpu
 _MAX_RESPONSE = 1 << 18
 # plain ints: socket's MSG_* are IntFlag members, whose | and & run Python code
 _TRUNCATED = int(socket.MSG_TRUNC | socket.MSG_CTRUNC)
@@ -23,10 +24,17 @@ class GoferClient:
     answers R_ERROR(EIO) and `failed` says why.
     """
 
-    def __init__(self, sock: socket.socket):
+    def __init__(self, sock: socket.socket, peer: int = 0):
         self.sock = sock
         self.failed: str | None = None
         self.requests = 0
+        # the gofer process (pid `peer`) is kept on the CPU the sentry calls from: a
+        # request wakes it with a plain wake-up, which the scheduler sends to the other,
+        # idle CPU, and on a VM whose idle vCPUs halt that and the wake-up back cost
+        # ~70 us of a request (stat through the gofer: 125 -> 59 us). It only ever runs
+        # for a request, while the sentry waits, so one CPU at a time is all it needs.
+        self._peer = peer
+        self._peer_cpu = -1
         # one receive buffer for every response: recvmsg(256 KiB) allocated (mmap) and
         # freed (munmap, with its TLB flush) a fresh one each time, ~40 us of a request
         self._buf = memoryview(bytearray(_MAX_RESPONSE))
@@ -36,6 +44,8 @@ class GoferClient:
         if self.failed:
             return p.RError(errno.EIO), -1
         self.requests += 1
+        if self._peer and getcpu() != self._peer_cpu:
+            self._follow()
         try:
             self.sock.send(p.encode(msg))
             size, ancdata, flags, _ = self.sock.recvmsg_into([self._buf], _ANC_SPACE, _CLOEXEC)
@@ -65,6 +75,20 @@ class GoferClient:
         if resp.ID < p.MsgId.R_OK:
             return self._fail(f"the gofer sent a request ({type(resp).__name__})")
         return resp, -1
+
+    def _follow(self) -> None:
+        """Move the gofer to this CPU; where that is refused (a cpuset without it),
+        give it back the sentry's CPUs and stop following."""
+        cpu = getcpu()
+        try:
+            os.sched_setaffinity(self._peer, (cpu,))
+            self._peer_cpu = cpu
+        except OSError:
+            try:
+                os.sched_setaffinity(self._peer, os.sched_getaffinity(0))
+            except OSError:
+                pass
+            self._peer = 0
 
     def as_sentry(self) -> None:
         """Nothing to restore: the gofer process acts under the callers' identities."""

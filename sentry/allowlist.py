@@ -83,6 +83,10 @@ FILE_SERVING: dict[str, tuple | None] = {
 SENTRY: dict[str, tuple | None] = {
     **PYTHON,
     **FILE_SERVING,
+    # keeping the gofer on the sentry's CPU (gofer/client.py), and an application
+    # thread while ADDFD installs a descriptor in it (unotify: native.c, sv_addfd);
+    # getcpu where glibc cannot read the CPU from rseq or the vDSO
+    "sched_getaffinity": None, "sched_setaffinity": None, "getcpu": None,
     # the event loop: init's and the gofer's pidfds, the signalfd, listeners
     "poll": None, "ppoll": None,
     # the gofer channel and OCI control connections (requests, descriptors with them)
@@ -105,9 +109,7 @@ SENTRY: dict[str, tuple | None] = {
 
 # per platform: what its loop needs beyond the above
 PLATFORM_EXTRAS: dict[str, dict[str, tuple | None]] = {
-    # holding an application thread on the sentry's CPU while ADDFD installs a
-    # descriptor in it (native.c, sv_addfd; getcpu where glibc cannot use rseq or vDSO)
-    "unotify": {"sched_getaffinity": None, "sched_setaffinity": None, "getcpu": None},
+    "unotify": {},
     # the tracer thread: seize, stops, registers, single-steps; waiting for its tracees
     "ptrace": {"ptrace": None},
 }

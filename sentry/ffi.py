@@ -699,6 +699,10 @@ class NativeNotifWaiter:
                         self._revents)
 
 
+# The CPU the calling thread is running on (glibc reads it from rseq or the vDSO).
+getcpu = _native.sched_getcpu if _native is not None else _libc.sched_getcpu
+
+
 # --- injecting a descriptor (unotify) ---------------------------------------------
 def _notif_addfd_native(listener: int, nid: int, srcfd: int, cloexec: bool, tid: int) -> int:
     try:

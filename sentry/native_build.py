@@ -21,6 +21,7 @@ ffibuilder.cdef("""
                 struct sv_notif *out, short *revents);
     int sv_addfd(int listener, uint64_t id, int srcfd, uint32_t newfd_flags, int tid,
                  int *pinned);
+    int sched_getcpu(void);
 """)
 ffibuilder.set_source("sentry._native",
                       (Path(__file__).parent / "native.c").read_text(),

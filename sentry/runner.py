@@ -394,7 +394,7 @@ class Supervisor:
                 trap_parent.close()
 
     def _kernel(self) -> Kernel:
-        client = GoferClient(self.gofer_sock)
+        client = GoferClient(self.gofer_sock, peer=self.gofer_pid)
         if self.root_fd >= 0:
             client = DirectClient(client, self.root_fd)
             self.root_fd = -1   # the client's now
