@@ -122,10 +122,10 @@ class DirectClient:
 
     _ROOT = p.Creds(0, 0, ())
 
-    def __init__(self, gofer_client: GoferClient, root_fd: int):
+    def __init__(self, gofer_client: GoferClient, root_fd: int, rootless: bool = False):
         from gofer.server import Gofer
         self.remote = gofer_client
-        self.local = Gofer(None, root_fd, proc_fd_dir="/proc/self/fd/")
+        self.local = Gofer(None, root_fd, proc_fd_dir="/proc/self/fd/", rootless=rootless)
         self.requests = 0
 
     @property

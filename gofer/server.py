@@ -30,14 +30,6 @@ _RFD = p.RFd()
 _R_FD = p.encode(_RFD)
 
 
-def _setgroups_denied() -> bool:
-    try:
-        with open("/proc/self/setgroups") as f:
-            return f.read().strip() == "deny"
-    except OSError:
-        return False
-
-
 class _Symlink(Exception):
     def __init__(self, index: int, target: bytes):
         self.index = index
@@ -108,7 +100,8 @@ _NO_DIR_CACHE = DirCache()   # stays empty: what _release consults when caching 
 
 class Gofer:
     def __init__(self, sock: socket.socket | None, root_fd: int,
-                 cgroup_fds: dict[str, int] | None = None, proc_fd_dir: str = ""):
+                 cgroup_fds: dict[str, int] | None = None, proc_fd_dir: str = "",
+                 rootless: bool = False):
         self.sock = sock
         self.root_fd = root_fd
         # how an O_PATH descriptor N is named for path-only calls: "N" in the gofer
@@ -118,7 +111,9 @@ class Gofer:
         # run once the cgroup mounts are done (sentry/lockdown.py's second step)
         self.after_mounts = None
         self._creds = p.Creds(0, 0, ())
-        self._rootless = _setgroups_denied()  # a rootless sandbox's user namespace
+        # a rootless sandbox's user namespace: setgroups is denied there. Said by the
+        # runner: the gofer process, pivoted into the view, cannot read it from /proc
+        self._rootless = rootless
         self.dir_cache = _NO_DIR_CACHE         # see cache_dirs()
         self._caching = False                  # dir_cache serves the current caller
         self._saved_eff: int | None = None     # effective capabilities while some are dropped

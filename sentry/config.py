@@ -124,6 +124,33 @@ class SandboxConfig:
             raise ConfigError(f"--strace-log-size {self.strace_log_size}: give a size >= 0")
         if len(self.hostname) > 64:
             raise ConfigError("--hostname: at most 64 characters")
+        for option, path in (("--debug-log", self.debug_log), ("--strace-log", self.strace_log),
+                             ("--audit-log", self.audit_log),
+                             ("--result-json", self.result_json)):
+            if path:
+                _check_writable(option, path)
+
+
+def _check_writable(option: str, path: str) -> None:
+    """That the file can be written (or created), checked before anything starts; an
+    error otherwise, naming the option. Nothing is created here."""
+    if os.path.isdir(path):
+        raise ConfigError(f"{option} {path}: is a directory; give a file")
+    exists = os.path.lexists(path)
+    where = path if exists else os.path.dirname(os.path.abspath(path))
+    if not exists:
+        try:
+            os.stat(where)
+        except FileNotFoundError:
+            raise ConfigError(f"{option} {path}: no directory {where}; create it or choose "
+                              "another") from None
+        except OSError as exc:
+            raise ConfigError(f"{option} {path}: cannot reach {where} ({exc.strerror}); "
+                              "choose a path you can write") from None
+    if not os.access(where, os.W_OK):
+        what = "the file" if exists else f"directory {where}"
+        raise ConfigError(f"{option} {path}: {what} is not writable by this user; "
+                          "choose a path you can write")
 
 
 def parse_volume(spec: str) -> Volume:

@@ -249,7 +249,7 @@ class Supervisor:
                 direct = self.cfg.file_access == "direct"
                 child_end.sendmsg([b"ok"], ffi.rights(root) if direct else [])
                 os.umask(0)  # modes arrive with the caller's umask applied already
-                gofer = Gofer(child_end, root, view.cgroup_src)
+                gofer = Gofer(child_end, root, view.cgroup_src, rootless=self.cfg.rootless)
                 lock_down(gofer)  # its allowlist and capabilities, before any request
                 gofer.serve()
             except BaseException:  # noqa: BLE001 - the gofer reports and exits, never returns
@@ -396,7 +396,7 @@ class Supervisor:
     def _kernel(self) -> Kernel:
         client = GoferClient(self.gofer_sock, peer=self.gofer_pid)
         if self.root_fd >= 0:
-            client = DirectClient(client, self.root_fd)
+            client = DirectClient(client, self.root_fd, rootless=self.cfg.rootless)
             self.root_fd = -1   # the client's now
         kernel = Kernel(client, VFS(client, hidden=self.cfg.hidden))
         self.kernel = kernel

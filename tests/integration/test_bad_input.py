@@ -32,6 +32,11 @@ def test_not_executable_exits_126(tmp_path):
     (["--user", "bob"], "use numeric UID[:GID]"),
     (["--cwd", "rel"], "give an absolute path inside the sandbox"),
     (["--platform", "nonesuch"], "unknown platform 'nonesuch'"),
+    # output files: checked before anything starts, not a traceback when first written
+    (["--debug-log", "/no/such/dir/d.log"], "--debug-log /no/such/dir/d.log: no directory"),
+    (["--strace-log", "/no/such/dir/s.log"], "--strace-log /no/such/dir/s.log: no directory"),
+    (["--audit-log", "/tmp"], "--audit-log /tmp: is a directory"),
+    (["--result-json", "/no/such/dir/r.json"], "--result-json /no/such/dir/r.json: no directory"),
 ])
 def test_bad_options_exit_125_with_one_line(args, needle):
     res = run_do([*args, "--", "true"])
@@ -44,3 +49,4 @@ def test_cwd_missing_inside_exits_125():
     res = run_do(["--cwd", "/no/such/dir", "--", "true"])
     assert res.returncode == 125
     assert "/no/such/dir" in res.stderr
+
