@@ -10,11 +10,11 @@ from gofer import protocol as p
 from sentry import ffi
 
 _ANC_SPACE = socket.CMSG_SPACE(4 * 4)
-getcpu = ffi.getcpu
 _MAX_RESPONSE = 1 << 18
 # plain ints: socket's MSG_* are IntFlag members, whose | and & run Python code
 _TRUNCATED = int(socket.MSG_TRUNC | socket.MSG_CTRUNC)
 _CLOEXEC = int(socket.MSG_CMSG_CLOEXEC)
+getcpu = ffi.getcpu
 
 
 class GoferClient:

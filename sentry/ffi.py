@@ -705,12 +705,8 @@ getcpu = _native.sched_getcpu if _native is not None else _libc.sched_getcpu
 
 # --- injecting a descriptor (unotify) ---------------------------------------------
 def _notif_addfd_native(listener: int, nid: int, srcfd: int, cloexec: bool, tid: int) -> int:
-    try:
-        pinned = _vm_local.pinned
-    except AttributeError:
-        pinned = _vm_local.pinned = _cffi.new("int *")
     return _raise_neg(_native.sv_addfd(listener, nid, srcfd, os.O_CLOEXEC if cloexec else 0,
-                                       tid, pinned))
+                                       tid, _cffi.NULL))
 
 
 def _notif_addfd_ioctl(listener: int, nid: int, srcfd: int, cloexec: bool, tid: int) -> int:

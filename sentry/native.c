@@ -3,8 +3,9 @@
  * Only what every trapped syscall pays for: the unotify loop's answer-and-wait step,
  * reading the caller's path and writing results into its memory
  * (process_vm_readv/writev), openat2 and fstatat, injecting a descriptor. Each returns
- * a count, a descriptor or an index, or -errno; nothing here decides anything. sentry/ffi.py falls back to
- * ctypes (and sentry/platform/unotify.py to select.poll) when this is not built. */
+ * a count, a descriptor or an index, or -errno; nothing here decides anything.
+ * sentry/ffi.py falls back to ctypes (and sentry/platform/unotify.py to select.poll)
+ * when this is not built. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -131,8 +132,8 @@ static int sv_step(int answer_fd, uint64_t id, int64_t val, int32_t error, uint3
  * here as soon as the sentry sleeps in the ioctl. Its affinity is restored before the
  * answer, so the application's own code never runs under the narrowed mask; it is not
  * narrowed at all if the mask excludes this CPU or holds it alone, and it is restored
- * only if still narrowed (another thread may have set it meanwhile). *pinned says
- * whether it was narrowed. Returns the caller's new descriptor, or -errno. */
+ * only if still narrowed (another thread may have set it meanwhile). *pinned, unless
+ * NULL, says whether it was narrowed. Returns the caller's new descriptor, or -errno. */
 static int sv_addfd(int listener, uint64_t id, int srcfd, uint32_t newfd_flags, int tid,
                     int *pinned)
 {
@@ -140,16 +141,18 @@ static int sv_addfd(int listener, uint64_t id, int srcfd, uint32_t newfd_flags, 
                                        .newfd = 0, .newfd_flags = newfd_flags };
     cpu_set_t old, one, now;
     int cpu = sched_getcpu();
-    *pinned = 0;
+    int held = 0;
     if (cpu >= 0 && cpu < CPU_SETSIZE && sched_getaffinity(tid, sizeof old, &old) == 0
             && CPU_ISSET(cpu, &old) && CPU_COUNT(&old) > 1) {
         CPU_ZERO(&one);
         CPU_SET(cpu, &one);
-        *pinned = sched_setaffinity(tid, sizeof one, &one) == 0;
+        held = sched_setaffinity(tid, sizeof one, &one) == 0;
     }
     int fd = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &req);
     int err = errno;
-    if (*pinned && sched_getaffinity(tid, sizeof now, &now) == 0 && CPU_EQUAL(&now, &one))
+    if (held && sched_getaffinity(tid, sizeof now, &now) == 0 && CPU_EQUAL(&now, &one))
         sched_setaffinity(tid, sizeof old, &old);
+    if (pinned)
+        *pinned = held;
     return fd < 0 ? -err : fd;
 }
