@@ -44,8 +44,10 @@ class GoferClient:
         if self.failed:
             return p.RError(errno.EIO), -1
         self.requests += 1
-        if self._peer and getcpu() != self._peer_cpu:
-            self._follow()
+        if self._peer:
+            cpu = getcpu()
+            if cpu != self._peer_cpu:
+                self._follow(cpu)
         try:
             self.sock.send(p.encode(msg))
             size, ancdata, flags, _ = self.sock.recvmsg_into([self._buf], _ANC_SPACE, _CLOEXEC)
@@ -76,10 +78,9 @@ class GoferClient:
             return self._fail(f"the gofer sent a request ({type(resp).__name__})")
         return resp, -1
 
-    def _follow(self) -> None:
-        """Move the gofer to this CPU; where that is refused (a cpuset without it),
-        give it back the sentry's CPUs and stop following."""
-        cpu = getcpu()
+    def _follow(self, cpu: int) -> None:
+        """Move the gofer to `cpu`, this thread's; where that is refused (a cpuset
+        without it), give it back the sentry's CPUs and stop following."""
         try:
             os.sched_setaffinity(self._peer, (cpu,))
             self._peer_cpu = cpu

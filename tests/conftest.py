@@ -126,6 +126,15 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def comm(pid: int) -> str:
+    """A process's name, or "" once it is gone."""
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 def alive(pids) -> set[int]:
     """Those of `pids` that still run (zombies do not count)."""
     out = set()
@@ -165,3 +174,31 @@ def bb_root_with_progs(busybox_root, static_progs) -> Path:
     for name, exe in static_progs.items():
         shutil.copy2(exe, busybox_root / "bin" / name)
     return busybox_root
+
+
+@pytest.fixture
+def live_gofer():
+    """A real gofer serving a scratch directory, in a forked child (it changes its
+    fsuid and groups per request: never in this process)."""
+    import socket
+    import tempfile
+    from gofer.server import Gofer
+    scratch = tempfile.mkdtemp(prefix="svsec-gofer-")
+    with open(os.path.join(scratch, "f"), "w") as f:
+        f.write("inside")
+    os.symlink("/etc", os.path.join(scratch, "out"))
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            ours.close()
+            root_fd = os.open(scratch, os.O_PATH | os.O_DIRECTORY)
+            Gofer(theirs, root_fd).serve()
+        finally:
+            os._exit(0)
+    theirs.close()
+    ours.settimeout(10)
+    yield ours, pid, scratch
+    ours.close()
+    os.waitpid(pid, 0)
+    subprocess.run(["rm", "-rf", scratch])

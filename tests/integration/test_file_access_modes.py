@@ -14,7 +14,7 @@ import pytest
 from sentry import ffi
 from sentry.config import SandboxConfig
 from sentry.runner import SandboxError, Supervisor
-from tests.conftest import open_fds, run_do, run_native
+from tests.conftest import comm, descendants, do_args, open_fds, run_do, run_native, sandvisor_cmd
 from tests.integration.test_programs import FILE_WORK
 
 MODES = ["direct", "gofer"]
@@ -155,41 +155,18 @@ def test_gofer_error_message_is_reported():
             sup._await_gofer()
 
 
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        for task in os.listdir(f"/proc/{parent}/task"):
-            try:
-                with open(f"/proc/{parent}/task/{task}/children") as f:
-                    kids = [int(k) for k in f.read().split()]
-            except OSError:
-                continue
-            found += kids
-            todo += kids
-    return found
-
-
 def test_gofer_kept_on_one_cpu_while_it_serves():
     # gofer/client.py moves the gofer to the CPU the sentry calls from; the runner must
     # tell the client which process that is
     if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("one CPU: nothing to follow")
-    from tests.conftest import do_args, sandvisor_cmd
     proc = subprocess.Popen(
         sandvisor_cmd() + do_args(["--file-access", "gofer", "--", "/bin/sh", "-c",
                                    "cat /etc/hostname /etc/passwd >/dev/null; echo up; read x"]),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline() == "up\n"
-        gofers = []
-        for pid in _descendants(proc.pid):
-            try:
-                with open(f"/proc/{pid}/comm") as f:
-                    if f.read().strip() == "sv-gofer":
-                        gofers.append(pid)
-            except OSError:
-                pass
+        gofers = [pid for pid in descendants(proc.pid) if comm(pid) == "sv-gofer"]
         assert len(gofers) == 1, gofers
         assert len(os.sched_getaffinity(gofers[0])) == 1
     finally:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import (Result, alive, build_static, descendants, do_args,  # noqa: F401
-                            sandvisor_cmd, wait_for)
+from tests.conftest import (Result, alive, build_static, comm, descendants,  # noqa: F401
+                            do_args, sandvisor_cmd, wait_for)
 
 PROGS = Path(__file__).resolve().parent / "progs"
 
@@ -106,14 +106,6 @@ def host_guard(sec_root, secret):
     after = _host_state(sec_root, secret.dir)
     for key in before:
         assert after[key] == before[key], f"host changed: {key}"
-
-
-def comm(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
 
 
 def start_do(args: list[str]) -> subprocess.Popen:

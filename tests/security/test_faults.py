@@ -12,7 +12,6 @@ import signal
 import socket
 import struct
 import subprocess
-import tempfile
 import threading
 import time
 
@@ -20,7 +19,6 @@ import pytest
 
 from gofer import protocol as p
 from gofer.client import GoferClient
-from gofer.server import Gofer
 from tests.security.conftest import (alive, comm, descendants, finish, run_sandbox, start_do,
                                      wait_for)
 
@@ -136,31 +134,6 @@ def test_dir_overlay_disk_full_enospc(sec_root, tmp_path):
 
 
 # -------------------------------------------------- malformed gofer messages
-
-@pytest.fixture
-def live_gofer():
-    """A real gofer serving a scratch directory, in a forked child (it changes its
-    fsuid and groups per request: never in this process)."""
-    scratch = tempfile.mkdtemp(prefix="svsec-gofer-")
-    with open(os.path.join(scratch, "f"), "w") as f:
-        f.write("inside")
-    os.symlink("/etc", os.path.join(scratch, "out"))
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        try:
-            ours.close()
-            root_fd = os.open(scratch, os.O_PATH | os.O_DIRECTORY)
-            Gofer(theirs, root_fd).serve()
-        finally:
-            os._exit(0)
-    theirs.close()
-    ours.settimeout(10)
-    yield ours, pid, scratch
-    ours.close()
-    os.waitpid(pid, 0)
-    subprocess.run(["rm", "-rf", scratch])
-
 
 ROOT = p.Creds(0, 0, ())
 

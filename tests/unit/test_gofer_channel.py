@@ -4,35 +4,23 @@ forked child: the gofer process follows the CPU the sentry calls from."""
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
 
 from gofer import protocol as p
 from gofer.client import GoferClient
-from gofer.server import Gofer
 
 ROOT = p.Creds(0, 0, ())
 
 
 @pytest.fixture
-def gofer(tmp_path):
-    (tmp_path / "f").write_text("inside")
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        try:
-            ours.close()
-            Gofer(theirs, os.open(tmp_path, os.O_PATH | os.O_DIRECTORY)).serve()
-        finally:
-            os._exit(0)
-    theirs.close()
-    ours.settimeout(10)
+def gofer(live_gofer):
+    """tests/conftest.py's live gofer (its scratch directory holds "f"), with this
+    process's own affinity put back afterwards."""
+    sock, pid, _scratch = live_gofer
     own = os.sched_getaffinity(0)
-    yield ours, pid
+    yield sock, pid
     os.sched_setaffinity(0, own)
-    ours.close()
-    os.waitpid(pid, 0)
 
 
 def _stat_size(client: GoferClient) -> int:
