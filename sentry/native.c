@@ -65,6 +65,13 @@ static long sv_vm_write(int pid, unsigned long addr, const char *buf, unsigned l
     return n < 0 ? -errno : n;
 }
 
+/* Whether notification id is still pending on listener: 0, or -errno (-ENOENT once
+ * its caller is gone; its tid may then name another process). */
+static int sv_id_valid(int listener, uint64_t id)
+{
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 ? -errno : 0;
+}
+
 struct sv_open_how { unsigned long long flags, mode, resolve; };
 
 static int sv_openat2(int dirfd, const char *path, unsigned long long flags,

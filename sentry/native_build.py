@@ -10,6 +10,7 @@ ffibuilder.cdef("""
     long sv_vm_read(int pid, unsigned long addr, char *buf, unsigned long size);
     long sv_vm_cstring(int pid, unsigned long addr, char *buf, unsigned long limit);
     long sv_vm_write(int pid, unsigned long addr, const char *buf, unsigned long size);
+    int sv_id_valid(int listener, uint64_t id);
     int sv_openat2(int dirfd, const char *path, unsigned long long flags,
                    unsigned long long mode, unsigned long long resolve);
     int sv_fstatat(int dirfd, const char *path, char *buf, int flags);

@@ -25,7 +25,6 @@ _ZERO_NOTIF = bytes(ffi.SECCOMP_NOTIF_SIZE)
 _RESP = ffi.SECCOMP_NOTIF_RESP
 _NOTIF = ffi.SECCOMP_NOTIF
 _RECV, _SEND = ffi.SECCOMP_IOCTL_NOTIF_RECV, ffi.SECCOMP_IOCTL_NOTIF_SEND
-_ID_VALID = ffi.SECCOMP_IOCTL_NOTIF_ID_VALID
 _addfd = ffi.notif_addfd
 _CONTINUE_FLAG = ffi.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 _POLL_IN = select.POLLIN
@@ -117,15 +116,11 @@ class UnotifyPlatform(Platform):
         tasks = kernel.tasks
         trace = kernel.trace
         settle = self._settle
-        ioctl = fcntl.ioctl
+        id_valid = ffi.notif_id_valid
         current = [0, -1]  # notification id, listener
 
         def still_valid() -> bool:
-            try:
-                ioctl(current[1], _ID_VALID, current[0].to_bytes(8, "little"))
-                return True
-            except OSError:
-                return False
+            return id_valid(current[1], current[0])
 
         kernel.still_valid = still_valid
         if trace is not None:

@@ -15,6 +15,7 @@ from sentry.platform.bpf import export
 from sentry.platform.unotify import PollWaiter
 
 NR_GETPPID = 110
+ARGS = (0x1111, 0x2222, 0x3333, 0xFFFF_FFFF_FFFF_FFF0, 0x5555_0000_0000, 6)  # getppid ignores them
 WAITERS = {"native": ffi.NativeNotifWaiter, "python": PollWaiter}
 
 
@@ -44,7 +45,7 @@ def _traced_child(calls: int, cpus: set[int] | None = None, write_to_answer: boo
             libc = ctypes.CDLL("libc.so.6", use_errno=True)
             got = []
             for _ in range(calls):
-                ret = libc.syscall(NR_GETPPID)
+                ret = libc.syscall(NR_GETPPID, *(ctypes.c_ulong(a) for a in ARGS))
                 got.append(str(ret) if ret >= 0 else f"E{ctypes.get_errno()}")
                 if write_to_answer and ret >= 0:
                     os.write(ret, b"injected")
@@ -59,7 +60,7 @@ def _traced_child(calls: int, cpus: set[int] | None = None, write_to_answer: boo
 
 
 @pytest.mark.parametrize("kind", WAITERS)
-def test_waiter_receives_answers_and_sees_the_listener_hang_up(kind):
+def test_waiter_receives_notifications_and_answers_and_sees_the_listener_hang_up(kind):
     waiter = WAITERS[kind]()
     assert kind == "python" or waiter.available()
     pid, listener, results = _traced_child(3)
@@ -70,7 +71,8 @@ def test_waiter_receives_answers_and_sees_the_listener_hang_up(kind):
         fd, events, notif = waiter.next(reply, 5000)
         assert (fd, events) == (listener, 0)
         nid, tid, nr, args = notif
-        assert (tid, nr, len(args)) == (pid, NR_GETPPID, 6)
+        assert (tid, nr, args) == (pid, NR_GETPPID, ARGS)   # the layout, field by field
+        assert nid > 0
         reply = (listener, nid, value, error, 0)
     # the last answer goes with the next wait, which then sees the listener hang up
     fd, events, notif = waiter.next(reply, 5000)
@@ -191,3 +193,21 @@ def test_addfd_leaves_a_caller_on_one_cpu_alone():
     first, _second = _two_cpus()
     pinned, after, _before = _addfd_pinning({first}, first)
     assert pinned == 0 and after == {first}
+
+
+@pytest.mark.parametrize("check", [ffi._notif_id_valid_native, ffi._notif_id_valid_ioctl],
+                         ids=["native", "ioctl"])
+def test_id_valid_until_the_notification_is_answered(check):
+    assert ffi.NativeNotifWaiter.available()
+    waiter = ffi.NativeNotifWaiter()
+    pid, listener, results = _traced_child(1)
+    waiter.add(listener, True)
+    _fd, _events, (nid, _tid, _nr, _args) = waiter.next(None, 5000)
+    assert check(listener, nid)
+    assert not check(listener, nid + 1)   # never sent
+    waiter.send((listener, nid, 5, 0, 0))
+    assert not check(listener, nid)       # answered: its caller's tid may be anyone's now
+    assert os.read(results, 100) == b"5"
+    os.waitpid(pid, 0)
+    os.close(results)
+    os.close(listener)
