@@ -62,6 +62,7 @@ class Task:
     ns_tid: int         # tid inside the sandbox's pid namespace
     ns_tgid: int
     identity: Identity | None = None
+    _fs: tuple | None = None   # (identity, its fs_creds()): most trapped calls need them
 
     # -- memory -------------------------------------------------------------
     # process_vm_readv/writev rather than /proc/PID/mem: they honour the caller's page
@@ -109,6 +110,14 @@ class Task:
         if self.identity is None:
             self.identity = read_identity(self.tid)
         return self.identity
+
+    def fs_creds(self) -> Creds:
+        """The credentials file access is checked with, built once per identity."""
+        identity = self.creds()
+        cached = self._fs
+        if cached is None or cached[0] is not identity:
+            cached = self._fs = (identity, identity.fs_creds())
+        return cached[1]
 
     def close(self) -> None:
         """Nothing is held per task any more; kept for the task table's forget()."""

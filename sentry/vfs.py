@@ -266,4 +266,4 @@ class VFS:
 
 
 def task_creds(task) -> p.Creds:
-    return task.creds().fs_creds()
+    return task.fs_creds()

@@ -37,6 +37,9 @@ class FakeTask:
     def creds(self) -> Identity:
         return Identity(0, 0, 0, 0, 0, 0, (), 0o022)
 
+    def fs_creds(self):
+        return self.creds().fs_creds()
+
 
 @pytest.fixture(scope="module")
 def gofer_pair():
