@@ -1,5 +1,4 @@
-"""Names in directories: mkdir, mknod, rmdir, unlink, rename, link, symlink, chdir,
-getcwd."""
+"""Names in directories: mkdir, mknod, rmdir, unlink, rename, link, symlink, chdir."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from gofer import protocol as p
 from sentry import ffi
 from sentry.events import CONTINUE, Error, Return
 from sentry.vfs import HostObject, task_creds
-from syscalls.common import AT_FDCWD, answer, close_found, read_path, sint, write_out
+from syscalls.common import AT_FDCWD, answer, close_found, read_path, sint
 
 _RENAME_FLAGS = 1 | 2 | 4  # RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT
 
@@ -248,17 +247,3 @@ def chdir(kernel, task, args):
         close_found(found)
         return CONTINUE
     return answer(found)
-
-
-def getcwd(kernel, task, args):
-    buf, size = args[0], args[1]
-    try:
-        cwd = task.cwd()
-    except OSError:
-        return Error(errno.ENOENT)
-    if cwd.endswith(b" (deleted)"):
-        return Error(errno.ENOENT)
-    data = cwd + b"\0"
-    if size < len(data):
-        return Error(errno.ERANGE)
-    return write_out(task, buf, data) or Return(len(data))

@@ -205,7 +205,6 @@ _EMULATED: dict[str, tuple[Callable, str]] = {
     "readlink": (stat_.readlink, ""),
     "readlinkat": (stat_.readlinkat, ""),
     "statfs": (stat_.statfs, ""),
-    "getcwd": (namei.getcwd, "the sandbox path of the cwd, read from the host's record"),
     "chdir": (namei.chdir, "resolved by the VFS, then applied in the sandbox's mount namespace"),
     "mkdir": (namei.mkdir, ""),
     "mkdirat": (namei.mkdirat, ""),
@@ -362,6 +361,8 @@ _HOST_NOTES = {
     "ioctl": "runs on the host kernel; TIOCSTI and TIOCLINUX refused (EPERM)",
     "personality": "runs on the host kernel for the query, PER_LINUX, PER_LINUX32 and "
                    "UNAME26; any other personality refused (ENOSYS)",
+    "getcwd": "runs on the host kernel: the application's root is the sandbox's view "
+              "(DESIGN.md), so the kernel's path is the sandbox path",
 }
 
 

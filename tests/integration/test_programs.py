@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import textwrap
@@ -147,6 +148,47 @@ def test_exit_status_is_the_applications(code, workdir):
 def test_killed_by_signal_is_128_plus_n(workdir):
     res = run_do(["--", "sh", "-c", "kill -9 $$"])
     assert res.returncode == 137
+
+
+GETCWD = textwrap.dedent("""
+    import errno, os
+    here = os.getcwd()
+    print(here)
+    os.mkdir("gw")
+    os.symlink("gw", "gw-link")
+    os.chdir("gw-link")
+    print(os.getcwd())                    # the directory's path, not the link's
+    fd = os.open(os.path.join(here, "gw"), os.O_RDONLY)
+    os.chdir("/")
+    os.fchdir(fd)
+    print(os.getcwd())
+    os.rmdir(os.path.join(here, "gw"))
+    try:
+        os.getcwd()
+    except OSError as exc:
+        print(errno.errorcode[exc.errno])  # ENOENT, as natively
+    os.unlink(os.path.join(here, "gw-link"))
+""")
+
+
+@pytest.mark.parametrize("platform", ["unotify", "ptrace"])
+def test_getcwd_runs_on_the_host_and_names_sandbox_paths(platform, workdir, tmp_path):
+    """getcwd is not trapped: the application's root is the view (one mount namespace,
+    DESIGN.md), so the kernel's own answer is the sandbox path; the audit log, which
+    lists every trapped call, must not show it."""
+    log = tmp_path / "audit.jsonl"
+    res = _same(["python3", "-c", GETCWD], workdir,
+                extra=("--platform", platform, "--audit-log", str(log)))
+    assert res.stdout == f"{workdir}\n{workdir}/gw\n{workdir}/gw\nENOENT\n"
+    calls = [json.loads(line).get("syscall") for line in log.read_text().splitlines()]
+    assert "chdir" in calls and "getcwd" not in calls
+
+
+def test_getcwd_is_relative_to_the_sandbox_root(busybox_root):
+    # another root: the host's path of that directory must not show through
+    res = run_do(["--root", str(busybox_root), "--cwd", "/data", "--",
+                  "sh", "-c", "cd /usr/bin && pwd -P && cd /data && pwd -P"])
+    assert (res.returncode, res.stdout) == (0, "/usr/bin\n/data\n"), res.stderr
 
 
 def test_tar_extracts_with_o_path_directory_handles(workdir):

@@ -4,12 +4,14 @@ import csv
 import io
 import json
 import os
+import itertools
 import subprocess
 import sys
 
 from click.testing import CliRunner
 
 from sentry.cli import main
+from syscalls import table
 from syscalls.table import HANDLERS, NAMES, TABLE, Disposition
 
 _PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -28,6 +30,15 @@ def test_every_syscall_number_has_an_entry():
     assert set(TABLE) == set(NAMES)
     assert all(TABLE[nr].name == NAMES[nr] for nr in TABLE)
     assert max(TABLE) >= 462
+
+
+def test_syscall_lists_name_each_syscall_once():
+    """A name in two of the table's lists gets the disposition of whichever _build reads
+    last (getcwd was listed as host and emulated, and silently trapped)."""
+    lists = {"host": set(table._HOST), "emulated": set(table._EMULATED),
+             "denied": set(table._DENIED), "unimplemented": set(table._UNIMPLEMENTED)}
+    for a, b in itertools.combinations(lists, 2):
+        assert not lists[a] & lists[b], (a, b, sorted(lists[a] & lists[b]))
 
 
 def test_dangerous_syscalls_are_denied():
