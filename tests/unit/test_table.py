@@ -2,9 +2,9 @@
 
 import csv
 import io
+import itertools
 import json
 import os
-import itertools
 import subprocess
 import sys
 
