@@ -45,6 +45,9 @@ Answers (one stop per syscall; the syscall-exit stop is never needed for them):
   unmapped after it.
 Signals that arrive during the sequence are held back and re-delivered when it ends.
 
+The tracer waits for the next stop polling first, for an adaptive window of up to 40
+µs (spin.py): asleep, it is woken on the other, halted CPU (docs/DESIGN.md).
+
 `kernel.still_valid` is constant True: a tracee stays stopped while its memory is read
 (through /proc/TID/mem, as the Task does) and its tid cannot be recycled before the
 tracer has reaped it.
@@ -68,6 +71,7 @@ from sentry.events import Error, InjectFd, Return
 from sentry.kernel import MemoryFault
 from sentry.strace import snapshot
 from sentry.platform import Platform, PlatformUnavailable, Probe, kernel_version
+from sentry.platform.spin import AdaptiveSpin
 from syscalls.table import NUMBERS
 
 try:  # python-ptrace's low-level binding: the ptrace(2) call itself
@@ -166,6 +170,7 @@ class PtracePlatform(Platform):
         self._kernel = None
         self._done_r = self._done_w = -1
         self._pending: collections.deque = collections.deque()
+        self._spin = AdaptiveSpin()
         self._regs = ctypes.create_string_buffer(ffi.USER_REGS_SIZE)
         self._regs_addr = ctypes.addressof(self._regs)
         self._saved = ctypes.create_string_buffer(ffi.USER_REGS_SIZE)
@@ -255,6 +260,7 @@ class PtracePlatform(Platform):
             if thread.is_alive():
                 return   # still reaping: its descriptors stay its own
             self._thread = None
+        self._spin.close()
         if self._done_w >= 0:
             os.close(self._done_w)
             self._done_w = -1
@@ -321,25 +327,32 @@ class PtracePlatform(Platform):
         """Queue every stop already waiting, to be served in turn: waitpid(-1) alone
         favours the newest tracees, and with 200 busy threads the oldest waited 1.7 s
         for one syscall (bench/load.py)."""
-        while True:
-            try:
-                if not self._own_child:
-                    pid, status = os.waitpid(-1, _WAIT_FLAGS | os.WNOHANG)
-                else:
-                    info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WSTOPPED | _WAIT_FLAGS
-                                     | os.WNOWAIT | os.WNOHANG)
-                    if info is None or (info.si_pid == self.app_pid
-                                        and info.si_code in _EXITED):
-                        return  # the application's own exit is _next_event's to see
-                    pid, status = os.waitpid(info.si_pid, _WAIT_FLAGS)
-            except (ChildProcessError, InterruptedError):
-                return
-            if pid == 0:
-                return
-            self._pending.append((pid, status))
+        while (got := self._poll_event()) is not None:
+            self._pending.append(got)
+
+    def _poll_event(self) -> tuple[int, int] | None:
+        """A stop or exit already waiting, without blocking."""
+        try:
+            if not self._own_child:
+                pid, status = os.waitpid(-1, _WAIT_FLAGS | os.WNOHANG)
+            else:
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WSTOPPED | _WAIT_FLAGS
+                                 | os.WNOWAIT | os.WNOHANG)
+                if info is None or (info.si_pid == self.app_pid
+                                    and info.si_code in _EXITED):
+                    return None  # the application's own exit is _block_event's to see
+                pid, status = os.waitpid(info.si_pid, _WAIT_FLAGS)
+        except (ChildProcessError, InterruptedError):
+            return None
+        return None if pid == 0 else (pid, status)
 
     def _next_event(self) -> tuple[int, int]:
-        """The next stop or exit of a tracee. When the traced application is the
+        """The next stop or exit of a tracee: polled for a while first (spin.py), since
+        a tracer asleep is woken on another, halted CPU."""
+        return self._spin.wait(self._poll_event, self._block_event)
+
+    def _block_event(self) -> tuple[int, int]:
+        """Sleep until a tracee stops or exits. When the traced application is the
         sandbox's init itself (no reaper), it is also a child of the sentry's main
         thread, which must reap it: its exit is only looked at, and ends the tracing."""
         while True:
