@@ -229,3 +229,41 @@ def test_gofer_killed_by_sigsys_is_reported_as_its_allowlist():
            "allowlist, gofer/allowlist.py)" in res.stderr, res.stderr
     assert "Traceback" not in res.stderr
     assert wait_for(lambda: not alive(victims), timeout=10), alive(victims)
+
+
+def test_ptrace_tracer_polling_runs_under_the_sentry_filter():
+    """The ptrace tracer's poll-before-sleep (sentry/platform/spin.py) looks at
+    /proc/loadavg and its own affinity after the sentry has locked itself down: under
+    that filter it must neither be killed nor be refused (a refusal reads as "no spare
+    CPU", and the tracer would never poll)."""
+    from sentry.platform import spin
+    prog = lockdown.sentry_program("ptrace")
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(r)
+            lockdown.install(prog)
+            try:
+                fd = os.open("/proc/loadavg", os.O_RDONLY | os.O_CLOEXEC)
+                seen = f"{spin.runnable_tasks(fd)} {len(os.sched_getaffinity(0))}"
+                os.close(fd)
+            except OSError as exc:
+                seen = f"refused {exc}"
+            polls = []
+            waiter = spin.AdaptiveSpin(spare_cpu=lambda: True)
+            got = waiter.wait(lambda: polls.append(1) or (len(polls) > 2 or None),
+                              lambda: "slept")
+            os.write(w, f"{seen}|{got} {len(polls)}".encode())
+            os._exit(0)
+        finally:
+            os._exit(3)
+    os.close(w)
+    out = os.read(r, 4096).decode()
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    seen, waited = out.split("|")
+    running, cpus = (int(v) for v in seen.split())    # "refused ..." fails here
+    assert running >= 1 and cpus == len(os.sched_getaffinity(0))
+    assert waited == "True 3"                           # polled until the event came
