@@ -39,8 +39,11 @@ class GoferClient:
         # freed (munmap, with its TLB flush) a fresh one each time, ~40 us of a request
         self._buf = memoryview(bytearray(_MAX_RESPONSE))
 
-    def call(self, msg: p.Message) -> tuple[p.Message, int]:
-        """Send one request; returns (response, fd or -1). The caller owns the fd."""
+    def call(self, msg: p.Message, base: tuple[int, int, int] | None = None
+             ) -> tuple[p.Message, int]:
+        """Send one request; returns (response, fd or -1). The caller owns the fd.
+        `base` = (depth, fd, up): the path's first `depth` names are the directory `up`
+        times '..' from directory `fd`, sent along (p.AtBase)."""
         if self.failed:
             return p.RError(errno.EIO), -1
         self.requests += 1
@@ -49,7 +52,11 @@ class GoferClient:
             if cpu != self._peer_cpu:
                 self._follow(cpu)
         try:
-            self.sock.send(p.encode(msg))
+            if base is None:
+                self.sock.send(p.encode(msg))
+            else:
+                self.sock.sendmsg([p.encode(p.AtBase(base[0], base[2], p.encode(msg)))],
+                                  ffi.rights(base[1]))
             size, ancdata, flags, _ = self.sock.recvmsg_into([self._buf], _ANC_SPACE, _CLOEXEC)
         except OSError as exc:
             return self._fail(f"the gofer channel broke ({os.strerror(exc.errno or 0)})")
@@ -137,7 +144,9 @@ class DirectClient:
     def failed(self, why: str | None) -> None:
         self.remote.failed = why
 
-    def call(self, msg: p.Message) -> tuple[p.Message, int]:
+    def call(self, msg: p.Message, base: tuple[int, int, int] | None = None
+             ) -> tuple[p.Message, int]:
+        """`base` = (depth, fd, up): see GoferClient.call (Gofer.dispatch_at)."""
         if self.remote.failed:
             return p.RError(errno.EIO), -1
         if isinstance(msg, p.ShowCgroups):
@@ -151,6 +160,8 @@ class DirectClient:
             # caller's, and switching there and back cost 14 us per request (setgroups,
             # setfsgid, setfsuid twice; measured 2026-12-05). What the sentry does on
             # its own account calls as_sentry() first.
+            if base is not None:
+                return self.local.dispatch_at(msg, base[0], base[1], base[2])
             return self.local.dispatch(msg)
         finally:
             if creating:

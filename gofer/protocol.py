@@ -51,6 +51,7 @@ class MsgId(enum.IntEnum):
     READLINK = 19
     SHOW_CGROUPS = 20
     # 21 retired (DONATE_ROOT: the root now comes with the gofer's ready message)
+    AT_BASE = 22
     # responses
     R_OK = 100
     R_ERROR = 101
@@ -274,6 +275,18 @@ class ShowCgroups(Message):
     """Sent by the sentry itself once the sandbox's sysfs is mounted: mount the
     sandbox's cgroup directories read-only at /sys/fs/cgroup/CONTROLLER."""
     creds: Creds
+
+
+@message(MsgId.AT_BASE, U32, U32, BYTES)
+class AtBase(Message):
+    """Request `inner` (encoded), whose path's first `depth` names are the directory
+    `up` times '..' from the one that travels beside this message as SCM_RIGHTS (the
+    caller's cwd or dirfd): a relative lookup from there needs no search permission on
+    its ancestors (gofer.server.Gofer.dispatch_at checks it is the directory those
+    names name)."""
+    depth: int
+    up: int
+    inner: bytes
 
 
 @message(MsgId.R_OK)

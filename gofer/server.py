@@ -22,10 +22,14 @@ _NO_LINKS = ffi.RESOLVE_BENEATH | ffi.RESOLVE_NO_SYMLINKS | ffi.RESOLVE_NO_MAGIC
 _DIR_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC
 _PATH_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
 _MAX_REQUEST = 1 << 18
+_ANC_SPACE = socket.CMSG_SPACE(4)   # the one descriptor an AtBase request carries
+_CLOEXEC = int(socket.MSG_CMSG_CLOEXEC)
+_CTRUNC = int(socket.MSG_CTRUNC)
 _STAT_SIZE = 144
 _STATX_SIZE = 256
 
 
+_OWN = p.Creds(0, 0, ())   # the server's own credentials (root, in its namespace)
 _RFD = p.RFd()
 _R_FD = p.encode(_RFD)
 
@@ -117,6 +121,9 @@ class Gofer:
         self.dir_cache = _NO_DIR_CACHE         # see cache_dirs()
         self._caching = False                  # dir_cache serves the current caller
         self._saved_eff: int | None = None     # effective capabilities while some are dropped
+        # a request served from a base directory (dispatch_at): its path's first names,
+        # and the descriptor of the directory they name
+        self._base: tuple[tuple[bytes, ...], int] | None = None
         self._stat_buf = ctypes.create_string_buffer(_STAT_SIZE)
         self._statx_buf = ctypes.create_string_buffer(_STATX_SIZE)
         self.handlers = {
@@ -137,15 +144,22 @@ class Gofer:
         buf = memoryview(bytearray(_MAX_REQUEST))   # reused: see GoferClient.__init__
         while True:
             try:
-                size, ancdata, _flags, _addr = self.sock.recvmsg_into([buf], 0)
+                size, ancdata, flags, _addr = self.sock.recvmsg_into([buf], _ANC_SPACE,
+                                                                      _CLOEXEC)
             except ConnectionResetError:
                 return
             if not size:
                 return
             data = buf[:size].tobytes()
-            for fd in ffi.received_fds(ancdata):  # requests never carry fds: drop any
-                os.close(fd)
-            payload, fd = self.handle(data)
+            fds = ffi.received_fds(ancdata)   # only AtBase carries one: others' are dropped
+            if flags & _CTRUNC:
+                fds.append(-1)   # more came than fit (the kernel closed the rest): too many
+            try:
+                payload, fd = self.handle(data, [f for f in fds if f >= 0], len(fds))
+            finally:
+                for extra in fds:
+                    if extra >= 0:
+                        os.close(extra)
             if fd < 0:
                 self.sock.send(payload)
                 continue
@@ -154,13 +168,24 @@ class Gofer:
             finally:
                 os.close(fd)
 
-    def handle(self, data: bytes) -> tuple[bytes, int]:
-        """Serve one encoded request: (encoded response, descriptor to pass or -1)."""
+    def handle(self, data: bytes, fds: list[int] = (), sent: int | None = None
+               ) -> tuple[bytes, int]:
+        """Serve one encoded request, with the descriptors that came beside it (the
+        caller closes them; `sent` counts those that came, if more than `fds`):
+        (encoded response, descriptor to pass or -1). Only AtBase uses one, exactly
+        one; any other request is served without them."""
         try:
             req = p.decode(data)
+            if type(req) is p.AtBase:
+                if len(fds) != 1 or (sent is not None and sent != 1):
+                    raise p.ProtocolError("AtBase without exactly one descriptor")
+                inner = p.decode(req.inner)
         except p.ProtocolError:
             return p.encode(p.RError(errno.EPROTO)), -1
-        resp, fd = self.dispatch(req)
+        if type(req) is p.AtBase:
+            resp, fd = self.dispatch_at(inner, req.depth, fds[0], req.up)
+        else:
+            resp, fd = self.dispatch(req)
         return (_R_FD if fd >= 0 else p.encode(resp)), fd
 
     def dispatch(self, req: p.Message) -> tuple[p.Message, int]:
@@ -188,6 +213,48 @@ class Gofer:
         if isinstance(resp, int):
             return _RFD, resp
         return resp, -1
+
+    def dispatch_at(self, req: p.Message, depth: int, base_fd: int,
+                    up: int = 0) -> tuple[p.Message, int]:
+        """Serve `req` with the first `depth` names of its path reached from `base_fd`,
+        the directory the caller's relative path starts from (its cwd or dirfd, opened
+        by the sentry through /proc/TID), and `up` times '..' from there, walked with
+        the caller's credentials: as Linux, such a lookup needs no search permission
+        on the ancestors of where it is. Refused (EACCES, what the walk from the root
+        answered) unless that directory is the one those names name from the root,
+        walked with the server's own credentials: so the walk below it stays inside
+        the root, and means what the sentry resolved."""
+        path = getattr(req, "path", None)
+        if not isinstance(path, tuple) or not 0 < depth <= len(path) or up < 0 or \
+                type(req) not in self.handlers:
+            return p.RError(errno.EINVAL), -1
+        start = base_fd
+        try:
+            if up:
+                self.become(req.creds)
+                for _ in range(up):
+                    parent = os.open("..", _DIR_FLAGS, dir_fd=start)
+                    if start != base_fd:
+                        os.close(start)
+                    start = parent
+            found = os.fstat(start)
+            self.become(_OWN)
+            named = self._walk_dirs(path[:depth])
+            try:
+                here = os.fstat(named)
+            finally:
+                self._release(named)
+            if (found.st_dev, found.st_ino) != (here.st_dev, here.st_ino) or \
+                    not stat.S_ISDIR(found.st_mode):
+                raise OSError(errno.EACCES, "not the directory the path names")
+            self._base = (path[:depth], start)
+            return self.dispatch(req)
+        except (OSError, _Symlink):
+            return p.RError(errno.EACCES), -1
+        finally:
+            self._base = None
+            if start != base_fd:
+                os.close(start)
 
     def become(self, creds: p.Creds) -> None:
         """Act with `creds` for file access (the caller's, or the server's own)."""
@@ -231,7 +298,10 @@ class Gofer:
     def _walk_dirs(self, path: tuple[bytes, ...]) -> int:
         """Open the directory `path` (every name a directory, none followed). The
         result may be the root descriptor itself, or one the cache holds: release it
-        with _release."""
+        with _release. Under dispatch_at, a path below the base starts there."""
+        base = self._base
+        if base is not None and path[:len(base[0])] == base[0]:
+            return self._walk_below(base[1], path, len(base[0]))
         if path and self._caching:
             cache = self.dir_cache
             fd = cache.fds.get(path)
@@ -257,10 +327,19 @@ class Gofer:
                 pass
         return self._walk_names(path)
 
-    def _walk_names(self, path: tuple[bytes, ...]) -> int:
-        cur = self.root_fd
+    def _walk_below(self, start: int, path: tuple[bytes, ...], depth: int) -> int:
+        """Open the directory `path` whose first `depth` names are directory `start`."""
+        if len(path) == depth:
+            return start
         try:
-            for i, name in enumerate(path):
+            return ffi.openat2(start, b"/".join(path[depth:]), _DIR_FLAGS, 0, _NO_LINKS)
+        except OSError:
+            return self._walk_names(path, depth, start)
+
+    def _walk_names(self, path: tuple[bytes, ...], depth: int = 0, start: int = -1) -> int:
+        cur = self.root_fd if start < 0 else start
+        try:
+            for i, name in enumerate(path[depth:], depth):
                 try:
                     nxt = os.open(name, _DIR_FLAGS, dir_fd=cur)
                 except OSError as exc:
@@ -275,7 +354,8 @@ class Gofer:
             self._release(cur)
 
     def _release(self, fd: int) -> None:
-        if fd >= 0 and fd != self.root_fd and fd not in self.dir_cache.held:
+        if fd >= 0 and fd != self.root_fd and fd not in self.dir_cache.held and \
+                (self._base is None or fd != self._base[1]):
             os.close(fd)
 
     def _raise_if_symlink(self, dirfd: int, name: bytes, index: int) -> None:
@@ -288,6 +368,9 @@ class Gofer:
     def _parent(self, path: tuple[bytes, ...]) -> tuple[int, bytes]:
         if not path:
             raise OSError(errno.EBUSY, "the root has no parent")
+        base = self._base
+        if base is not None and path == base[0]:
+            return base[1], b"."   # the base itself, as Linux looks up "." in it
         return self._walk_dirs(path[:-1]), path[-1]
 
     def _final(self, path: tuple[bytes, ...], follow: bool) -> int:

@@ -25,6 +25,7 @@ MAXSYMLINKS = 40
 _ANON = re.compile(rb"^(pipe|socket|anon_inode):")
 _DOTS = (b".", b"..")
 _WALK_DIR = os.O_PATH | os.O_DIRECTORY
+_BASE_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 class Found(NamedTuple):
@@ -41,8 +42,41 @@ class HostObject(NamedTuple):
     path: bytes
 
 
+class Base(NamedTuple):
+    """Where a relative path's walk is: the sandbox path of a directory, reached from
+    task `tid`'s cwd (AT_FDCWD) or directory descriptor `dirfd` by `up` times '..'."""
+    comps: tuple[bytes, ...]
+    tid: int
+    dirfd: int
+    up: int = 0
+
+
 # build(comps, last_is_name, trailing) -> request, or an Error to answer with
 Builder = Callable[[tuple[bytes, ...], bool, bool], "p.Message | Error"]
+
+
+def _still_below(base: Base | None, stack: list[bytes], target: bytes = b"") -> Base | None:
+    """Where the walk now is, relative to where it started: a '..' above the start
+    moves the base to its parent (as Linux walks '..' from the cwd's own dentry); an
+    absolute symlink restarts at the root, whose walk checks every ancestor."""
+    if base is None or target[:1] == b"/":
+        return None
+    depth = len(base.comps)
+    if len(stack) < depth and tuple(stack) == base.comps[:len(stack)]:
+        return base._replace(comps=tuple(stack), up=base.up + depth - len(stack))
+    if tuple(stack[:depth]) != base.comps:
+        return None
+    return base
+
+
+def _open_base(base: Base) -> int:
+    """The directory the walk started from (the caller's cwd or dirfd, through its
+    /proc entry), or -errno."""
+    where = "cwd" if base.dirfd == ffi.AT_FDCWD else f"fd/{base.dirfd}"
+    try:
+        return os.open(f"/proc/{base.tid}/{where}", _BASE_FLAGS)
+    except OSError as exc:
+        return -(exc.errno or errno.EIO)
 
 
 class VFS:
@@ -70,7 +104,13 @@ class VFS:
     def dir_of(self, task, dirfd: int) -> list[bytes] | Error:
         """The sandbox path of the caller's cwd or of directory descriptor `dirfd`."""
         try:
-            where = task.cwd() if dirfd == ffi.AT_FDCWD else task.fd_path(dirfd)
+            try:
+                where = task.cwd() if dirfd == ffi.AT_FDCWD else task.fd_path(dirfd)
+            except PermissionError:
+                # a task that changed its ids is not dumpable: its /proc/TID/fd is
+                # root's, which the sentry is not while it keeps a caller's fsuid
+                self.gofer.as_sentry()
+                where = task.cwd() if dirfd == ffi.AT_FDCWD else task.fd_path(dirfd)
         except OSError:
             return Error(errno.EBADF if dirfd != ffi.AT_FDCWD else errno.ENOENT)
         if where[:1] != b"/":
@@ -89,10 +129,13 @@ class VFS:
         if isinstance(begun, Error):
             return begun
         stack, pending = begun
-        return self.run(task, stack, pending, follow, build, root, resolve)
+        base = Base(tuple(stack), task.tid, dirfd) if path[:1] != b"/" and stack else None
+        return self.run(task, stack, pending, follow, build, root, resolve, base)
 
     def run(self, task, stack: list[bytes], pending: list[bytes], follow: bool,
-            build: Builder, root: tuple[bytes, ...] = (), resolve: int = 0) -> Found | Error:
+            build: Builder, root: tuple[bytes, ...] = (), resolve: int = 0,
+            base: Base | None = None) -> Found | Error:
+        """`base`: where a relative path started (see _call)."""
         beneath = bool(resolve & ffi.RESOLVE_BENEATH)
         trailing = bool(pending) and pending[-1] == b"" and len(pending) > 1
         pending = [c for c in pending if c]
@@ -110,7 +153,7 @@ class VFS:
                 # A dot follows: what precedes it must be walked as directories.
                 if names:
                     walked = list(self._subst(task, tuple(stack + names), True))
-                    found = self._walk_dirs(task, walked)
+                    found = self._walk_dirs(task, walked, base)
                     if isinstance(found.resp, p.RSymlink):
                         refused = self._refused(found, walked, resolve)
                         if refused is not None:
@@ -120,6 +163,7 @@ class VFS:
                         if isinstance(spliced, Error):
                             return spliced
                         stack = spliced
+                        base = _still_below(base, stack, found.resp.target)
                         continue
                     if found.fd >= 0:
                         os.close(found.fd)
@@ -129,6 +173,7 @@ class VFS:
                 dot = pending.pop()
                 if dot == b".." and len(stack) > len(root):
                     stack = stack[:-1]
+                    base = _still_below(base, stack)
                 elif dot == b".." and beneath:
                     return Error(errno.EXDEV)
                 last_is_name = False
@@ -138,7 +183,7 @@ class VFS:
             req = build(comps, is_name, trailing)
             if isinstance(req, Error):
                 return req
-            found = self._call(req, comps)
+            found = self._call(req, comps, base)
             if isinstance(found.resp, p.RSymlink):
                 refused = self._refused(found, comps, resolve)
                 if refused is not None:
@@ -152,6 +197,7 @@ class VFS:
                 if isinstance(spliced, Error):
                     return spliced
                 stack = spliced
+                base = _still_below(base, stack, found.resp.target)
                 last_is_name = True
                 continue
             return found
@@ -182,14 +228,34 @@ class VFS:
         return (len(tail) == 1 and tail[0] in (b"cwd", b"root", b"exe")) or \
             (len(tail) == 2 and tail[0] in (b"fd", b"map_files", b"ns"))
 
-    def _walk_dirs(self, task, comps: list[bytes]) -> Found:
+    def _walk_dirs(self, task, comps: list[bytes], base: Base | None = None) -> Found:
         return self._call(p.WalkOpen(task_creds(task), tuple(comps), 1, _WALK_DIR, 0),
-                          tuple(comps))
+                          tuple(comps), base)
 
-    def _call(self, req: p.Message, comps: tuple[bytes, ...]) -> Found:
+    def _call(self, req: p.Message, comps: tuple[bytes, ...],
+              base: Base | None = None) -> Found:
+        """Ask the gofer, which walks `comps` from the root with the caller's
+        credentials. Linux starts a relative lookup at the cwd (or dirfd) and checks no
+        search permission on its ancestors: a process that chdir'ed and then dropped
+        its privileges still creates files there. So when the walk from the root is
+        refused (EACCES) for a path below `base`, it is asked again from the directory
+        itself (opened through /proc/TID; the gofer checks it is the one `base.comps`
+        names, Gofer.dispatch_at). Only then: the walk from the root is the fast path."""
         if self.hidden and self._is_hidden(comps):
             return Found(p.RError(errno.ENOENT), -1, comps)
         resp, fd = self.gofer.call(req)
+        if base is not None and type(resp) is p.RError and resp.errno == errno.EACCES \
+                and comps[:len(base.comps)] == base.comps \
+                and getattr(req, "path", None) == comps:
+            where = _open_base(base)
+            if where == -errno.EACCES:
+                self.gofer.as_sentry()   # as in dir_of
+                where = _open_base(base)
+            if where >= 0:
+                try:
+                    resp, fd = self.gofer.call(req, (len(base.comps), where, base.up))
+                finally:
+                    os.close(where)
         return Found(resp, fd, comps)
 
     def _is_hidden(self, comps: tuple[bytes, ...]) -> bool:

@@ -184,6 +184,69 @@ def test_getcwd_runs_on_the_host_and_names_sandbox_paths(platform, workdir, tmp_
     assert "chdir" in calls and "getcwd" not in calls
 
 
+RELATIVE_AFTER_SETUID = textwrap.dedent("""
+    import errno, os, tempfile
+    os.chdir(tempfile.mkdtemp(dir="."))   # natively first, then in the sandbox: apart
+    os.chmod(".", 0o755)
+    os.mkdir("lock", 0o700)               # uid 1000 cannot search it
+    for d in ("lock/w", "lock/w/sub"):
+        os.mkdir(d)
+        os.chmod(d, 0o777)
+    os.symlink("sub", "lock/w/rel")
+    os.symlink(os.path.abspath("lock/w/sub"), "lock/w/abs")
+    os.chdir("lock/w")
+    dfd = os.open("sub", os.O_RDONLY | os.O_DIRECTORY)
+    os.setgroups([])
+    os.setresgid(1000, 1000, 1000)
+    os.setresuid(1000, 1000, 1000)
+
+    def t(name, f):
+        try:
+            r = f()
+            print(name, "ok", "" if r is None else r)
+        except OSError as e:
+            print(name, errno.errorcode[e.errno])
+
+    t("create", lambda: os.close(os.open("f", os.O_WRONLY | os.O_CREAT, 0o644)))
+    t("stat-dot", lambda: oct(os.stat(".").st_mode & 0o777))
+    t("stat-own", lambda: os.stat("f").st_uid)
+    t("mkdir", lambda: os.mkdir("d"))
+    t("rmdir", lambda: os.rmdir("d"))
+    t("dirfd-create", lambda: os.close(os.open("g", os.O_WRONLY | os.O_CREAT, 0o600,
+                                               dir_fd=dfd)))
+    t("dirfd-stat", lambda: os.stat("g", dir_fd=dfd).st_uid)
+    t("relative-symlink", lambda: os.stat("rel/g").st_uid)
+    t("absolute-symlink", lambda: os.stat("abs/g").st_uid)
+    t("dotdot-locked", lambda: os.stat("../w").st_uid)
+    t("dotdot-back", lambda: os.stat("sub/../f").st_uid)
+    t("listdir", lambda: sorted(os.listdir(".")))
+    t("chdir", lambda: os.chdir("sub"))
+    t("dotdot-up", lambda: os.stat("../f").st_uid)
+    t("create-in-new-cwd", lambda: os.close(os.open("h", os.O_WRONLY | os.O_CREAT)))
+    t("unlink", lambda: os.unlink("h"))
+    t("absolute", lambda: os.stat(os.path.abspath("g")).st_uid)
+""")
+
+
+@pytest.mark.parametrize("mode", ["direct", "gofer"])
+@pytest.mark.parametrize("platform", ["unotify", "ptrace"])
+def test_relative_paths_after_setuid_need_no_search_on_the_cwd_ancestors(
+        platform, mode, workdir):
+    """Linux starts a relative lookup at the cwd (or dirfd) and checks no search
+    permission on its ancestors: a process that chdir'ed and then dropped its
+    privileges still works there, and '..' from there goes up without looking further
+    up. An absolute path or symlink walks from the root, and a name looked up in a
+    directory uid 1000 cannot search is refused, as natively."""
+    res = _same(["python3", "-c", RELATIVE_AFTER_SETUID], workdir,
+                extra=("--platform", platform, "--file-access", mode))
+    lines = res.stdout.splitlines()
+    for ok in ("create ok ", "dirfd-create ok ", "relative-symlink ok 1000", "chdir ok ",
+               "dotdot-up ok 1000", "create-in-new-cwd ok "):
+        assert ok in lines, res.stdout
+    for refused in ("absolute-symlink", "dotdot-locked", "absolute"):
+        assert f"{refused} EACCES" in lines, res.stdout
+
+
 def test_getcwd_is_relative_to_the_sandbox_root(busybox_root):
     # another root: the host's path of that directory must not show through
     res = run_do(["--root", str(busybox_root), "--cwd", "/data", "--",

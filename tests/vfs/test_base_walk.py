@@ -1,0 +1,203 @@
+"""Gofer.dispatch_at: a relative path served from the caller's cwd or dirfd, with no
+search permission checked on that directory's ancestors (as Linux), and only where the
+descriptor is the directory the path's first names name from the root."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import stat
+import struct
+
+import pytest
+
+from gofer import protocol as p
+from gofer.server import Gofer
+from sentry import ffi
+from tests.conftest import open_fds
+
+ROOT = p.Creds()
+USER = p.Creds(1000, 1000, ())
+LOCKED_OPEN = (b"locked", b"open")
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """root/locked (0700 root) / open (0777) / f; root/other (0777)."""
+    os.chmod(tmp_path, 0o755)
+    (tmp_path / "locked" / "open").mkdir(parents=True)
+    os.chmod(tmp_path / "locked", 0o700)
+    os.chmod(tmp_path / "locked" / "open", 0o777)
+    (tmp_path / "locked" / "open" / "f").write_text("x")
+    (tmp_path / "locked" / "open" / "rel").symlink_to("f")
+    for deep, mode in (("deep", 0o777), ("shut", 0o700)):
+        (tmp_path / "locked" / "open" / deep).mkdir()
+        os.chmod(tmp_path / "locked" / "open" / deep, mode)
+    (tmp_path / "other").mkdir(mode=0o777)
+    os.chmod(tmp_path / "other", 0o777)
+    root_fd = os.open(tmp_path, os.O_PATH | os.O_DIRECTORY)
+    server = Gofer(None, root_fd)
+    fds = []
+
+    def base(rel: str) -> int:
+        server.become(ROOT)   # the sentry opens it through /proc/TID, on its own account
+        fd = os.open(tmp_path / rel, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        fds.append(fd)
+        return fd
+
+    yield tmp_path, server, base
+    server.become(ROOT)
+    for fd in fds + [root_fd]:
+        os.close(fd)
+
+
+def test_base_walk_needs_no_search_on_the_ancestors(tree):
+    _tmp, server, base = tree
+    req = p.Stat(USER, LOCKED_OPEN + (b"f",), 0)
+    assert server.dispatch(req) == (p.RError(errno.EACCES), -1)
+    resp, fd = server.dispatch_at(req, 2, base("locked/open"))
+    assert isinstance(resp, p.RData) and fd == -1
+    assert stat.S_ISREG(int.from_bytes(resp.data[24:28], "little"))
+
+
+def test_base_walk_creates_as_the_caller(tree):
+    tmp, server, base = tree
+    req = p.WalkOpen(USER, LOCKED_OPEN + (b"new",), 0,
+                     os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    resp, fd = server.dispatch_at(req, 2, base("locked/open"))
+    assert isinstance(resp, p.RFd) and fd >= 0
+    os.close(fd)
+    server.become(ROOT)
+    st = os.stat(tmp / "locked" / "open" / "new")
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (1000, 1000, 0o640)
+
+
+def test_base_walk_path_equal_to_the_base_is_the_base_itself(tree):
+    _tmp, server, base = tree
+    resp, _ = server.dispatch_at(p.Stat(USER, LOCKED_OPEN, 0), 2, base("locked/open"))
+    assert isinstance(resp, p.RData)
+    assert stat.S_ISDIR(int.from_bytes(resp.data[24:28], "little"))
+    resp, _ = server.dispatch_at(p.Unlink(USER, LOCKED_OPEN, 1), 2, base("locked/open"))
+    assert resp == p.RError(errno.EINVAL)                   # rmdir(".") natively
+
+
+def test_base_walk_goes_up_from_the_descriptor_as_the_caller(tree):
+    """'..' steps are taken from the caller's directory with its credentials: from a
+    directory it may search they work; from one it may not, they are refused."""
+    _tmp, server, base = tree
+    req = p.Stat(USER, LOCKED_OPEN + (b"f",), 0)
+    resp, _ = server.dispatch_at(req, 2, base("locked/open/deep"), 1)
+    assert isinstance(resp, p.RData)
+    assert server.dispatch_at(req, 2, base("locked/open/shut"), 1) == \
+        (p.RError(errno.EACCES), -1)
+    # one step too many names another directory than the path's first names
+    assert server.dispatch_at(req, 2, base("locked/open/deep"), 2) == \
+        (p.RError(errno.EACCES), -1)
+
+
+def test_base_walk_reports_a_symlink_at_its_index_in_the_whole_path(tree):
+    _tmp, server, base = tree
+    resp, _ = server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"rel",), 1), 2,
+                                 base("locked/open"))
+    assert resp == p.RSymlink(0, 2, b"f")
+
+
+def test_base_walk_refuses_a_descriptor_that_is_not_the_named_directory(tree):
+    tmp, server, base = tree
+    req = p.WalkOpen(USER, LOCKED_OPEN + (b"planted",), 0, os.O_WRONLY | os.O_CREAT, 0o644)
+    # the sentry said locked/open, the descriptor is another directory
+    assert server.dispatch_at(req, 2, base("other")) == (p.RError(errno.EACCES), -1)
+    server.become(ROOT)
+    assert not (tmp / "other" / "planted").exists()
+    assert not (tmp / "locked" / "open" / "planted").exists()
+    # a directory outside the root altogether
+    server.become(ROOT)
+    outside = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        assert server.dispatch_at(p.Stat(USER, (b"tmp",), 0), 1, outside) == \
+            (p.RError(errno.EACCES), -1)
+    finally:
+        os.close(outside)
+
+
+def test_base_walk_refuses_a_file_descriptor_as_base(tree):
+    tmp, server, _base = tree
+    server.become(ROOT)
+    fd = os.open(tmp / "locked" / "open" / "f", os.O_PATH | os.O_CLOEXEC)
+    try:
+        resp, _ = server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"f", b"x"), 0), 3, fd)
+        assert resp == p.RError(errno.EACCES)
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("depth", [0, 4])
+def test_base_walk_depth_outside_the_path_is_einval(tree, depth):
+    _tmp, server, base = tree
+    req = p.Stat(USER, LOCKED_OPEN + (b"f",), 0)
+    assert server.dispatch_at(req, depth, base("locked/open")) == (p.RError(errno.EINVAL), -1)
+
+
+def test_base_walk_request_without_a_path_is_einval(tree):
+    _tmp, server, base = tree
+    assert server.dispatch_at(p.ShowCgroups(ROOT), 1, base("other")) == \
+        (p.RError(errno.EINVAL), -1)
+
+
+def test_base_walk_keeps_the_base_descriptor_and_leaks_none(tree):
+    _tmp, server, base = tree
+    fd = base("locked/open")
+    deep = base("locked/open/deep")
+    held = len(open_fds())
+    for _ in range(5):
+        server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"f",), 0), 2, fd)
+        server.dispatch_at(p.Stat(USER, LOCKED_OPEN, 0), 2, fd)
+        server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"f",), 0), 2, deep, 1)
+        server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"f",), 0), 2, deep, 2)
+    os.fstat(fd)                                            # still open: the caller's
+    os.fstat(deep)
+    assert len(open_fds()) == held
+
+
+def test_at_base_message_carries_exactly_one_descriptor(tree):
+    _tmp, server, base = tree
+    inner = p.encode(p.Stat(USER, LOCKED_OPEN + (b"f",), 0))
+    msg = p.encode(p.AtBase(2, 0, inner))
+    assert p.decode(msg) == p.AtBase(2, 0, inner)
+    payload, fd = server.handle(msg, [base("locked/open")])
+    assert isinstance(p.decode(payload), p.RData) and fd == -1
+    assert server.handle(msg, []) == (p.encode(p.RError(errno.EPROTO)), -1)
+    two = [base("locked/open"), base("other")]
+    assert server.handle(msg, two) == (p.encode(p.RError(errno.EPROTO)), -1)
+    assert server.handle(msg, [base("locked/open")], sent=2) == \
+        (p.encode(p.RError(errno.EPROTO)), -1)              # more came than fit
+    # any other request is served without the descriptors that came with it: from the
+    # root, where uid 1000 cannot search locked/
+    assert server.handle(inner, [base("other")]) == (p.encode(p.RError(errno.EACCES)), -1)
+    assert server.handle(p.encode(p.AtBase(2, 0, b"garbage")), [base("locked/open")]) == \
+        (p.encode(p.RError(errno.EPROTO)), -1)
+
+
+def test_at_base_over_the_channel_closes_what_it_received(tree):
+    """Through the serve loop, as --file-access gofer: the descriptor that came with a
+    request is closed once it is served."""
+    _tmp, server, base = tree
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    server.sock = theirs
+    fd = base("locked/open")
+    before = len(open_fds())
+    inner = p.encode(p.Stat(USER, LOCKED_OPEN + (b"f",), 0))
+    ours.sendmsg([p.encode(p.AtBase(2, 0, inner))], ffi.rights(fd))
+    ours.sendmsg([inner], ffi.rights(fd))                  # a stray descriptor
+    ours.sendmsg([p.encode(p.AtBase(2, 0, inner))],         # two: one more than fits
+                 [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("=ii", fd, fd))])
+    ours.shutdown(socket.SHUT_WR)
+    server.serve()
+    answers = [p.decode(ours.recv(1 << 16)) for _ in range(3)]
+    assert isinstance(answers[0], p.RData)
+    assert answers[1] == p.RError(errno.EACCES)              # served from the root
+    assert answers[2] == p.RError(errno.EPROTO)
+    ours.close()
+    theirs.close()
+    assert len(open_fds()) == before - 2
