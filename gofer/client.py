@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import struct
 
 from gofer import protocol as p
 from sentry import ffi
@@ -39,11 +40,11 @@ class GoferClient:
         # freed (munmap, with its TLB flush) a fresh one each time, ~40 us of a request
         self._buf = memoryview(bytearray(_MAX_RESPONSE))
 
-    def call(self, msg: p.Message, base: tuple[int, int, int] | None = None
-             ) -> tuple[p.Message, int]:
+    def call(self, msg: p.Message, bases: tuple = ()) -> tuple[p.Message, int]:
         """Send one request; returns (response, fd or -1). The caller owns the fd.
-        `base` = (depth, fd, up): the path's first `depth` names are the directory `up`
-        times '..' from directory `fd`, sent along (p.AtBase)."""
+        `bases`, one (depth, fd, up) per path of the request (depth 0: none): the
+        path's first `depth` names are the directory `up` times '..' from directory
+        `fd`, sent along (p.AtBase, p.AtBases; Gofer.dispatch_at)."""
         if self.failed:
             return p.RError(errno.EIO), -1
         self.requests += 1
@@ -52,11 +53,18 @@ class GoferClient:
             if cpu != self._peer_cpu:
                 self._follow(cpu)
         try:
-            if base is None:
+            if not bases:
                 self.sock.send(p.encode(msg))
             else:
-                self.sock.sendmsg([p.encode(p.AtBase(base[0], base[2], p.encode(msg)))],
-                                  ffi.rights(base[1]))
+                if len(bases) == 1:
+                    wrapped = p.AtBase(bases[0][0], bases[0][2], p.encode(msg))
+                else:
+                    (d0, _f0, u0), (d1, _f1, u1) = bases
+                    wrapped = p.AtBases(d0, u0, d1, u1, p.encode(msg))
+                fds = [fd for depth, fd, _up in bases if depth]
+                self.sock.sendmsg([p.encode(wrapped)],
+                                  [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                    struct.pack(f"={len(fds)}i", *fds))])
             size, ancdata, flags, _ = self.sock.recvmsg_into([self._buf], _ANC_SPACE, _CLOEXEC)
         except OSError as exc:
             return self._fail(f"the gofer channel broke ({os.strerror(exc.errno or 0)})")
@@ -144,9 +152,8 @@ class DirectClient:
     def failed(self, why: str | None) -> None:
         self.remote.failed = why
 
-    def call(self, msg: p.Message, base: tuple[int, int, int] | None = None
-             ) -> tuple[p.Message, int]:
-        """`base` = (depth, fd, up): see GoferClient.call (Gofer.dispatch_at)."""
+    def call(self, msg: p.Message, bases: tuple = ()) -> tuple[p.Message, int]:
+        """`bases`: see GoferClient.call (Gofer.dispatch_at)."""
         if self.remote.failed:
             return p.RError(errno.EIO), -1
         if isinstance(msg, p.ShowCgroups):
@@ -160,8 +167,8 @@ class DirectClient:
             # caller's, and switching there and back cost 14 us per request (setgroups,
             # setfsgid, setfsuid twice; measured 2026-12-05). What the sentry does on
             # its own account calls as_sentry() first.
-            if base is not None:
-                return self.local.dispatch_at(msg, base[0], base[1], base[2])
+            if bases:
+                return self.local.dispatch_at(msg, bases)
             return self.local.dispatch(msg)
         finally:
             if creating:

@@ -52,6 +52,7 @@ class MsgId(enum.IntEnum):
     SHOW_CGROUPS = 20
     # 21 retired (DONATE_ROOT: the root now comes with the gofer's ready message)
     AT_BASE = 22
+    AT_BASES = 23
     # responses
     R_OK = 100
     R_ERROR = 101
@@ -286,6 +287,17 @@ class AtBase(Message):
     names name)."""
     depth: int
     up: int
+    inner: bytes
+
+
+@message(MsgId.AT_BASES, U32, U32, U32, U32, BYTES)
+class AtBases(Message):
+    """AtBase for a rename or link: a base for each of its two paths (a depth of 0:
+    none), their descriptors beside it in that order, one per base."""
+    old_depth: int
+    old_up: int
+    new_depth: int
+    new_up: int
     inner: bytes
 
 

@@ -22,7 +22,7 @@ _NO_LINKS = ffi.RESOLVE_BENEATH | ffi.RESOLVE_NO_SYMLINKS | ffi.RESOLVE_NO_MAGIC
 _DIR_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC
 _PATH_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
 _MAX_REQUEST = 1 << 18
-_ANC_SPACE = socket.CMSG_SPACE(4)   # the one descriptor an AtBase request carries
+_ANC_SPACE = socket.CMSG_SPACE(8)   # the descriptors AtBase (one), AtBases (two) carry
 _CLOEXEC = int(socket.MSG_CMSG_CLOEXEC)
 _CTRUNC = int(socket.MSG_CTRUNC)
 _STAT_SIZE = 144
@@ -32,6 +32,14 @@ _STATX_SIZE = 256
 _OWN = p.Creds(0, 0, ())   # the server's own credentials (root, in its namespace)
 _RFD = p.RFd()
 _R_FD = p.encode(_RFD)
+
+
+def _paths_of(req: p.Message) -> tuple[tuple[bytes, ...], ...] | None:
+    """The paths a request walks, in order: a rename's or link's two, else its one."""
+    if type(req) in (p.Rename, p.Link):
+        return req.old, req.new
+    path = getattr(req, "path", None)
+    return (path,) if isinstance(path, tuple) else None
 
 
 class _Symlink(Exception):
@@ -121,9 +129,9 @@ class Gofer:
         self.dir_cache = _NO_DIR_CACHE         # see cache_dirs()
         self._caching = False                  # dir_cache serves the current caller
         self._saved_eff: int | None = None     # effective capabilities while some are dropped
-        # a request served from a base directory (dispatch_at): its path's first names,
-        # and the descriptor of the directory they name
-        self._base: tuple[tuple[bytes, ...], int] | None = None
+        # a request served from base directories (dispatch_at): for each, a path's
+        # first names and the descriptor of the directory they name
+        self._bases: tuple[tuple[tuple[bytes, ...], int], ...] = ()
         self._stat_buf = ctypes.create_string_buffer(_STAT_SIZE)
         self._statx_buf = ctypes.create_string_buffer(_STATX_SIZE)
         self.handlers = {
@@ -176,14 +184,20 @@ class Gofer:
         one; any other request is served without them."""
         try:
             req = p.decode(data)
-            if type(req) is p.AtBase:
-                if len(fds) != 1 or (sent is not None and sent != 1):
-                    raise p.ProtocolError("AtBase without exactly one descriptor")
+            kind = type(req)
+            if kind is p.AtBase or kind is p.AtBases:
+                wanted = [(req.depth, req.up)] if kind is p.AtBase else \
+                    [(req.old_depth, req.old_up), (req.new_depth, req.new_up)]
+                need = sum(1 for depth, _up in wanted if depth)
+                if len(fds) != need or (sent is not None and sent != need) or not need:
+                    raise p.ProtocolError(f"{kind.__name__}: one descriptor per base")
                 inner = p.decode(req.inner)
         except p.ProtocolError:
             return p.encode(p.RError(errno.EPROTO)), -1
-        if type(req) is p.AtBase:
-            resp, fd = self.dispatch_at(inner, req.depth, fds[0], req.up)
+        if kind is p.AtBase or kind is p.AtBases:
+            given = iter(fds)
+            bases = tuple((depth, next(given) if depth else -1, up) for depth, up in wanted)
+            resp, fd = self.dispatch_at(inner, bases)
         else:
             resp, fd = self.dispatch(req)
         return (_R_FD if fd >= 0 else p.encode(resp)), fd
@@ -214,47 +228,56 @@ class Gofer:
             return _RFD, resp
         return resp, -1
 
-    def dispatch_at(self, req: p.Message, depth: int, base_fd: int,
-                    up: int = 0) -> tuple[p.Message, int]:
-        """Serve `req` with the first `depth` names of its path reached from `base_fd`,
-        the directory the caller's relative path starts from (its cwd or dirfd, opened
-        by the sentry through /proc/TID), and `up` times '..' from there, walked with
-        the caller's credentials: as Linux, such a lookup needs no search permission
-        on the ancestors of where it is. Refused (EACCES, what the walk from the root
-        answered) unless that directory is the one those names name from the root,
-        walked with the server's own credentials: so the walk below it stays inside
-        the root, and means what the sentry resolved."""
-        path = getattr(req, "path", None)
-        if not isinstance(path, tuple) or not 0 < depth <= len(path) or up < 0 or \
-                type(req) not in self.handlers:
+    def dispatch_at(self, req: p.Message, bases) -> tuple[p.Message, int]:
+        """Serve `req` with the first `depth` names of each of its paths (one, or a
+        rename's or link's two, in order; a depth of 0 leaves that path alone) reached
+        from `fd`, the directory the caller's relative path starts from (its cwd or
+        dirfd, opened by the sentry through /proc/TID), and `up` times '..' from there,
+        walked with the caller's credentials: `bases` holds (depth, fd, up) for each.
+        As Linux, such a lookup needs no search permission on the ancestors of where
+        it is. Refused (EACCES, what the walk from the root answered) unless each such
+        directory is the one those names name from the root, walked with the server's
+        own credentials: so the walk below it stays inside the root, and means what the
+        sentry resolved."""
+        paths = _paths_of(req)
+        if paths is None or len(bases) != len(paths) or type(req) not in self.handlers or \
+                not any(depth for depth, _fd, _up in bases) or \
+                any(not 0 <= depth <= len(path) or up < 0 or (up and not depth)
+                    for path, (depth, _fd, up) in zip(paths, bases)):
             return p.RError(errno.EINVAL), -1
-        start = base_fd
+        opened: list[int] = []
         try:
-            if up:
-                self.become(req.creds)
-                for _ in range(up):
-                    parent = os.open("..", _DIR_FLAGS, dir_fd=start)
-                    if start != base_fd:
-                        os.close(start)
-                    start = parent
-            found = os.fstat(start)
+            found = []
+            for path, (depth, fd, up) in zip(paths, bases):
+                if not depth:
+                    continue
+                start = fd
+                if up:
+                    self.become(req.creds)
+                    for _ in range(up):
+                        start = os.open("..", _DIR_FLAGS, dir_fd=start)
+                        opened.append(start)
+                found.append((path[:depth], start, os.fstat(start)))
             self.become(_OWN)
-            named = self._walk_dirs(path[:depth])
-            try:
-                here = os.fstat(named)
-            finally:
-                self._release(named)
-            if (found.st_dev, found.st_ino) != (here.st_dev, here.st_ino) or \
-                    not stat.S_ISDIR(found.st_mode):
-                raise OSError(errno.EACCES, "not the directory the path names")
-            self._base = (path[:depth], start)
+            for names, _start, st in found:
+                named = self._walk_dirs(names)
+                try:
+                    here = os.fstat(named)
+                finally:
+                    self._release(named)
+                if (st.st_dev, st.st_ino) != (here.st_dev, here.st_ino) or \
+                        not stat.S_ISDIR(st.st_mode):
+                    raise OSError(errno.EACCES, "not the directory the path names")
+            # the deeper base first: a path below both starts from the nearer one
+            self._bases = tuple(sorted(((names, start) for names, start, _st in found),
+                                       key=lambda b: -len(b[0])))
             return self.dispatch(req)
         except (OSError, _Symlink):
             return p.RError(errno.EACCES), -1
         finally:
-            self._base = None
-            if start != base_fd:
-                os.close(start)
+            self._bases = ()
+            for fd in opened:
+                os.close(fd)
 
     def become(self, creds: p.Creds) -> None:
         """Act with `creds` for file access (the caller's, or the server's own)."""
@@ -299,9 +322,9 @@ class Gofer:
         """Open the directory `path` (every name a directory, none followed). The
         result may be the root descriptor itself, or one the cache holds: release it
         with _release. Under dispatch_at, a path below the base starts there."""
-        base = self._base
-        if base is not None and path[:len(base[0])] == base[0]:
-            return self._walk_below(base[1], path, len(base[0]))
+        for names, fd in self._bases:
+            if path[:len(names)] == names:
+                return self._walk_below(fd, path, len(names))
         if path and self._caching:
             cache = self.dir_cache
             fd = cache.fds.get(path)
@@ -355,7 +378,7 @@ class Gofer:
 
     def _release(self, fd: int) -> None:
         if fd >= 0 and fd != self.root_fd and fd not in self.dir_cache.held and \
-                (self._base is None or fd != self._base[1]):
+                all(fd != base_fd for _names, base_fd in self._bases):
             os.close(fd)
 
     def _raise_if_symlink(self, dirfd: int, name: bytes, index: int) -> None:
@@ -368,9 +391,9 @@ class Gofer:
     def _parent(self, path: tuple[bytes, ...]) -> tuple[int, bytes]:
         if not path:
             raise OSError(errno.EBUSY, "the root has no parent")
-        base = self._base
-        if base is not None and path == base[0]:
-            return base[1], b"."   # the base itself, as Linux looks up "." in it
+        for names, fd in self._bases:
+            if path == names:
+                return fd, b"."   # the base itself, as Linux looks up "." in it
         return self._walk_dirs(path[:-1]), path[-1]
 
     def _final(self, path: tuple[bytes, ...], follow: bool) -> int:

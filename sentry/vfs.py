@@ -29,10 +29,12 @@ _BASE_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 class Found(NamedTuple):
-    """The gofer's answer for the resolved path, and the path it was sent for."""
+    """The gofer's answer for the resolved path, the path it was sent for, and where
+    a relative path's walk was then (a Base whose names begin `comps`), if anywhere."""
     resp: p.Message
     fd: int
     comps: tuple[bytes, ...]
+    base: "Base | None" = None
 
 
 class HostObject(NamedTuple):
@@ -239,24 +241,46 @@ class VFS:
         search permission on its ancestors: a process that chdir'ed and then dropped
         its privileges still creates files there. So when the walk from the root is
         refused (EACCES) for a path below `base`, it is asked again from the directory
-        itself (opened through /proc/TID; the gofer checks it is the one `base.comps`
-        names, Gofer.dispatch_at). Only then: the walk from the root is the fast path."""
+        itself (call_at). Only then: the walk from the root is the fast path."""
         if self.hidden and self._is_hidden(comps):
             return Found(p.RError(errno.ENOENT), -1, comps)
+        if base is not None and comps[:len(base.comps)] != base.comps:
+            base = None
         resp, fd = self.gofer.call(req)
-        if base is not None and type(resp) is p.RError and resp.errno == errno.EACCES \
-                and comps[:len(base.comps)] == base.comps \
-                and getattr(req, "path", None) == comps:
-            where = _open_base(base)
-            if where == -errno.EACCES:
-                self.gofer.as_sentry()   # as in dir_of
+        if base is not None and type(resp) is p.RError and resp.errno == errno.EACCES:
+            path = getattr(req, "path", None)
+            if isinstance(path, tuple):
+                got = self.call_at(req, (path,), (base,))
+                if got is not None:
+                    resp, fd = got
+        return Found(resp, fd, comps, base)
+
+    def call_at(self, req: p.Message, paths, bases) -> tuple[p.Message, int] | None:
+        """Send `req` again with, for each of its `paths`, the directory its Base in
+        `bases` (or None) names, opened through /proc/TID (the gofer checks it is the
+        one the path's first names name, Gofer.dispatch_at). None if no base applies
+        or one cannot be opened."""
+        spec = []
+        opened = []
+        try:
+            for path, base in zip(paths, bases):
+                if base is None or path[:len(base.comps)] != base.comps:
+                    spec.append((0, -1, 0))
+                    continue
                 where = _open_base(base)
-            if where >= 0:
-                try:
-                    resp, fd = self.gofer.call(req, (len(base.comps), where, base.up))
-                finally:
-                    os.close(where)
-        return Found(resp, fd, comps)
+                if where == -errno.EACCES:
+                    self.gofer.as_sentry()   # as in dir_of
+                    where = _open_base(base)
+                if where < 0:
+                    return None
+                opened.append(where)
+                spec.append((len(base.comps), where, base.up))
+            if not opened:
+                return None
+            return self.gofer.call(req, tuple(spec))
+        finally:
+            for fd in opened:
+                os.close(fd)
 
     def _is_hidden(self, comps: tuple[bytes, ...]) -> bool:
         return any(comps[:len(h)] == h for h in self.hidden)

@@ -110,7 +110,8 @@ def unlinkat(kernel, task, args):
 
 
 def _parent_of(kernel, task, dirfd, path_addr):
-    """(resolved path of the last name, trailing slash) for two-path operations."""
+    """(resolved path of the last name, trailing slash, where a relative walk was:
+    a vfs.Base or None) for two-path operations."""
     path = read_path(kernel, task, path_addr)
     if isinstance(path, Error):
         return path
@@ -129,7 +130,7 @@ def _parent_of(kernel, task, dirfd, path_addr):
     if not isinstance(found.resp, p.RFd):
         return answer(found)
     close_found(found)
-    return holder["comps"], holder["trailing"]
+    return holder["comps"], holder["trailing"], found.base
 
 
 def _two_paths(kernel, task, olddir, old_addr, newdir, new_addr, make):
@@ -144,6 +145,11 @@ def _two_paths(kernel, task, olddir, old_addr, newdir, new_addr, make):
         if isinstance(req, Error):
             return req
         resp, fd = kernel.gofer.call(req)
+        if type(resp) is p.RError and resp.errno == errno.EACCES and (old[2] or new[2]):
+            # from the caller's cwd or dirfds, as a single path would be (VFS._call)
+            got = kernel.vfs.call_at(req, (req.old, req.new), (old[2], new[2]))
+            if got is not None:
+                resp, fd = got
         if not isinstance(resp, p.RSymlink):
             if fd >= 0:
                 os.close(fd)

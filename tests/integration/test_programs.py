@@ -220,11 +220,17 @@ RELATIVE_AFTER_SETUID = textwrap.dedent("""
     t("dotdot-locked", lambda: os.stat("../w").st_uid)
     t("dotdot-back", lambda: os.stat("sub/../f").st_uid)
     t("listdir", lambda: sorted(os.listdir(".")))
+    t("rename", lambda: os.rename("f", "f2"))
+    t("rename-dirfd", lambda: os.rename("g", "g2", src_dir_fd=dfd, dst_dir_fd=dfd))
+    t("link", lambda: os.link("f2", "f3"))
+    t("rename-into-sub", lambda: os.rename("f3", "sub/f3"))
+    t("rename-to-absolute", lambda: os.rename("f2", os.path.abspath("f4")))
     t("chdir", lambda: os.chdir("sub"))
-    t("dotdot-up", lambda: os.stat("../f").st_uid)
+    t("dotdot-up", lambda: os.stat("../f2").st_uid)
     t("create-in-new-cwd", lambda: os.close(os.open("h", os.O_WRONLY | os.O_CREAT)))
     t("unlink", lambda: os.unlink("h"))
-    t("absolute", lambda: os.stat(os.path.abspath("g")).st_uid)
+    t("absolute", lambda: os.stat(os.path.abspath("g2")).st_uid)
+    t("listdir-sub", lambda: sorted(os.listdir(".")))
 """)
 
 
@@ -241,9 +247,11 @@ def test_relative_paths_after_setuid_need_no_search_on_the_cwd_ancestors(
                 extra=("--platform", platform, "--file-access", mode))
     lines = res.stdout.splitlines()
     for ok in ("create ok ", "dirfd-create ok ", "relative-symlink ok 1000", "chdir ok ",
-               "dotdot-up ok 1000", "create-in-new-cwd ok "):
+               "dotdot-up ok 1000", "create-in-new-cwd ok ", "rename ok ",
+               "rename-dirfd ok ", "link ok ", "rename-into-sub ok ",
+               "listdir-sub ok ['f3', 'g2']"):
         assert ok in lines, res.stdout
-    for refused in ("absolute-symlink", "dotdot-locked", "absolute"):
+    for refused in ("absolute-symlink", "dotdot-locked", "absolute", "rename-to-absolute"):
         assert f"{refused} EACCES" in lines, res.stdout
 
 

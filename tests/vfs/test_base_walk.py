@@ -56,7 +56,7 @@ def test_base_walk_needs_no_search_on_the_ancestors(tree):
     _tmp, server, base = tree
     req = p.Stat(USER, LOCKED_OPEN + (b"f",), 0)
     assert server.dispatch(req) == (p.RError(errno.EACCES), -1)
-    resp, fd = server.dispatch_at(req, 2, base("locked/open"))
+    resp, fd = server.dispatch_at(req, ((2, base("locked/open"), 0),))
     assert isinstance(resp, p.RData) and fd == -1
     assert stat.S_ISREG(int.from_bytes(resp.data[24:28], "little"))
 
@@ -65,7 +65,7 @@ def test_base_walk_creates_as_the_caller(tree):
     tmp, server, base = tree
     req = p.WalkOpen(USER, LOCKED_OPEN + (b"new",), 0,
                      os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-    resp, fd = server.dispatch_at(req, 2, base("locked/open"))
+    resp, fd = server.dispatch_at(req, ((2, base("locked/open"), 0),))
     assert isinstance(resp, p.RFd) and fd >= 0
     os.close(fd)
     server.become(ROOT)
@@ -75,10 +75,10 @@ def test_base_walk_creates_as_the_caller(tree):
 
 def test_base_walk_path_equal_to_the_base_is_the_base_itself(tree):
     _tmp, server, base = tree
-    resp, _ = server.dispatch_at(p.Stat(USER, LOCKED_OPEN, 0), 2, base("locked/open"))
+    resp, _ = server.dispatch_at(p.Stat(USER, LOCKED_OPEN, 0), ((2, base("locked/open"), 0),))
     assert isinstance(resp, p.RData)
     assert stat.S_ISDIR(int.from_bytes(resp.data[24:28], "little"))
-    resp, _ = server.dispatch_at(p.Unlink(USER, LOCKED_OPEN, 1), 2, base("locked/open"))
+    resp, _ = server.dispatch_at(p.Unlink(USER, LOCKED_OPEN, 1), ((2, base("locked/open"), 0),))
     assert resp == p.RError(errno.EINVAL)                   # rmdir(".") natively
 
 
@@ -87,19 +87,19 @@ def test_base_walk_goes_up_from_the_descriptor_as_the_caller(tree):
     directory it may search they work; from one it may not, they are refused."""
     _tmp, server, base = tree
     req = p.Stat(USER, LOCKED_OPEN + (b"f",), 0)
-    resp, _ = server.dispatch_at(req, 2, base("locked/open/deep"), 1)
+    resp, _ = server.dispatch_at(req, ((2, base("locked/open/deep"), 1),))
     assert isinstance(resp, p.RData)
-    assert server.dispatch_at(req, 2, base("locked/open/shut"), 1) == \
+    assert server.dispatch_at(req, ((2, base("locked/open/shut"), 1),)) == \
         (p.RError(errno.EACCES), -1)
     # one step too many names another directory than the path's first names
-    assert server.dispatch_at(req, 2, base("locked/open/deep"), 2) == \
+    assert server.dispatch_at(req, ((2, base("locked/open/deep"), 2),)) == \
         (p.RError(errno.EACCES), -1)
 
 
 def test_base_walk_reports_a_symlink_at_its_index_in_the_whole_path(tree):
     _tmp, server, base = tree
-    resp, _ = server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"rel",), 1), 2,
-                                 base("locked/open"))
+    resp, _ = server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"rel",), 1),
+                                 ((2, base("locked/open"), 0),))
     assert resp == p.RSymlink(0, 2, b"f")
 
 
@@ -107,7 +107,7 @@ def test_base_walk_refuses_a_descriptor_that_is_not_the_named_directory(tree):
     tmp, server, base = tree
     req = p.WalkOpen(USER, LOCKED_OPEN + (b"planted",), 0, os.O_WRONLY | os.O_CREAT, 0o644)
     # the sentry said locked/open, the descriptor is another directory
-    assert server.dispatch_at(req, 2, base("other")) == (p.RError(errno.EACCES), -1)
+    assert server.dispatch_at(req, ((2, base("other"), 0),)) == (p.RError(errno.EACCES), -1)
     server.become(ROOT)
     assert not (tmp / "other" / "planted").exists()
     assert not (tmp / "locked" / "open" / "planted").exists()
@@ -115,7 +115,7 @@ def test_base_walk_refuses_a_descriptor_that_is_not_the_named_directory(tree):
     server.become(ROOT)
     outside = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        assert server.dispatch_at(p.Stat(USER, (b"tmp",), 0), 1, outside) == \
+        assert server.dispatch_at(p.Stat(USER, (b"tmp",), 0), ((1, outside, 0),)) == \
             (p.RError(errno.EACCES), -1)
     finally:
         os.close(outside)
@@ -126,7 +126,7 @@ def test_base_walk_refuses_a_file_descriptor_as_base(tree):
     server.become(ROOT)
     fd = os.open(tmp / "locked" / "open" / "f", os.O_PATH | os.O_CLOEXEC)
     try:
-        resp, _ = server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"f", b"x"), 0), 3, fd)
+        resp, _ = server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"f", b"x"), 0), ((3, fd, 0),))
         assert resp == p.RError(errno.EACCES)
     finally:
         os.close(fd)
@@ -136,12 +136,13 @@ def test_base_walk_refuses_a_file_descriptor_as_base(tree):
 def test_base_walk_depth_outside_the_path_is_einval(tree, depth):
     _tmp, server, base = tree
     req = p.Stat(USER, LOCKED_OPEN + (b"f",), 0)
-    assert server.dispatch_at(req, depth, base("locked/open")) == (p.RError(errno.EINVAL), -1)
+    assert server.dispatch_at(req, ((depth, base("locked/open"), 0),)) == \
+        (p.RError(errno.EINVAL), -1)
 
 
 def test_base_walk_request_without_a_path_is_einval(tree):
     _tmp, server, base = tree
-    assert server.dispatch_at(p.ShowCgroups(ROOT), 1, base("other")) == \
+    assert server.dispatch_at(p.ShowCgroups(ROOT), ((1, base("other"), 0),)) == \
         (p.RError(errno.EINVAL), -1)
 
 
@@ -151,10 +152,10 @@ def test_base_walk_keeps_the_base_descriptor_and_leaks_none(tree):
     deep = base("locked/open/deep")
     held = len(open_fds())
     for _ in range(5):
-        server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"f",), 0), 2, fd)
-        server.dispatch_at(p.Stat(USER, LOCKED_OPEN, 0), 2, fd)
-        server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"f",), 0), 2, deep, 1)
-        server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"f",), 0), 2, deep, 2)
+        server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"f",), 0), ((2, fd, 0),))
+        server.dispatch_at(p.Stat(USER, LOCKED_OPEN, 0), ((2, fd, 0),))
+        server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"f",), 0), ((2, deep, 1),))
+        server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"f",), 0), ((2, deep, 2),))
     os.fstat(fd)                                            # still open: the caller's
     os.fstat(deep)
     assert len(open_fds()) == held
@@ -201,3 +202,47 @@ def test_at_base_over_the_channel_closes_what_it_received(tree):
     ours.close()
     theirs.close()
     assert len(open_fds()) == before - 2
+
+
+def test_base_walk_renames_and_links_with_a_base_for_each_path(tree):
+    tmp, server, base = tree
+    fd = base("locked/open")
+    moved = p.Rename(USER, LOCKED_OPEN + (b"f",), LOCKED_OPEN + (b"g",), 0)
+    assert server.dispatch(moved) == (p.RError(errno.EACCES), -1)
+    assert server.dispatch_at(moved, ((2, fd, 0), (2, fd, 0))) == (p.ROk(), -1)
+    # one base: the other path is walked from the root (other/ is searchable)
+    out = p.Rename(USER, LOCKED_OPEN + (b"g",), (b"other", b"g"), 0)
+    assert server.dispatch_at(out, ((2, fd, 0), (0, -1, 0))) == (p.ROk(), -1)
+    server.become(ROOT)
+    os.chown(tmp / "other" / "g", 1000, 1000)    # protected_hardlinks: links of its own
+    linked = p.Link(USER, (b"other", b"g"), LOCKED_OPEN + (b"h",))
+    assert server.dispatch_at(linked, ((0, -1, 0), (2, fd, 0))) == (p.ROk(), -1)
+    server.become(ROOT)
+    assert sorted(os.listdir(tmp / "locked" / "open")) == ["deep", "h", "rel", "shut"]
+    assert os.path.samefile(tmp / "other" / "g", tmp / "locked" / "open" / "h")
+
+
+def test_base_walk_rename_with_a_wrong_base_moves_nothing(tree):
+    tmp, server, base = tree
+    req = p.Rename(USER, LOCKED_OPEN + (b"f",), LOCKED_OPEN + (b"g",), 0)
+    assert server.dispatch_at(req, ((2, base("locked/open"), 0), (2, base("other"), 0))) \
+        == (p.RError(errno.EACCES), -1)
+    for bases in (((2, base("locked/open"), 0),),               # one for two paths
+                  ((0, -1, 0), (0, -1, 0))):                    # none at all
+        assert server.dispatch_at(req, bases) == (p.RError(errno.EINVAL), -1)
+    server.become(ROOT)
+    assert (tmp / "locked" / "open" / "f").exists()
+    assert not (tmp / "locked" / "open" / "g").exists()
+
+
+def test_at_bases_message_carries_one_descriptor_per_base(tree):
+    _tmp, server, base = tree
+    inner = p.encode(p.Rename(USER, LOCKED_OPEN + (b"f",), LOCKED_OPEN + (b"g",), 0))
+    both = p.encode(p.AtBases(2, 0, 2, 0, inner))
+    one = p.encode(p.AtBases(2, 0, 0, 0, inner))
+    eproto = (p.encode(p.RError(errno.EPROTO)), -1)
+    assert server.handle(both, [base("locked/open")]) == eproto
+    assert server.handle(one, [base("locked/open"), base("locked/open")]) == eproto
+    assert server.handle(p.encode(p.AtBases(0, 0, 0, 0, inner)), []) == eproto
+    assert server.handle(both, [base("locked/open"), base("locked/open")]) == \
+        (p.encode(p.ROk()), -1)
