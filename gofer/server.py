@@ -130,8 +130,9 @@ class Gofer:
         self._caching = False                  # dir_cache serves the current caller
         self._saved_eff: int | None = None     # effective capabilities while some are dropped
         # a request served from base directories (dispatch_at): for each, a path's
-        # first names and the descriptor of the directory they name
-        self._bases: tuple[tuple[tuple[bytes, ...], int], ...] = ()
+        # first names, the descriptor of the directory they name, and the one below it
+        # the walk came up from by '..' (or -1)
+        self._bases: tuple[tuple[tuple[bytes, ...], int, int], ...] = ()
         self._stat_buf = ctypes.create_string_buffer(_STAT_SIZE)
         self._statx_buf = ctypes.create_string_buffer(_STATX_SIZE)
         self.handlers = {
@@ -251,15 +252,15 @@ class Gofer:
             for path, (depth, fd, up) in zip(paths, bases):
                 if not depth:
                     continue
-                start = fd
+                start, below = fd, -1
                 if up:
                     self.become(req.creds)
                     for _ in range(up):
-                        start = os.open("..", _DIR_FLAGS, dir_fd=start)
+                        start, below = os.open("..", _DIR_FLAGS, dir_fd=start), start
                         opened.append(start)
-                found.append((path[:depth], start, os.fstat(start)))
+                found.append((path[:depth], start, below, os.fstat(start)))
             self.become(_OWN)
-            for names, _start, st in found:
+            for names, _start, _below, st in found:
                 named = self._walk_dirs(names)
                 try:
                     here = os.fstat(named)
@@ -269,7 +270,8 @@ class Gofer:
                         not stat.S_ISDIR(st.st_mode):
                     raise OSError(errno.EACCES, "not the directory the path names")
             # the deeper base first: a path below both starts from the nearer one
-            self._bases = tuple(sorted(((names, start) for names, start, _st in found),
+            self._bases = tuple(sorted(((names, start, below)
+                                        for names, start, below, _st in found),
                                        key=lambda b: -len(b[0])))
             return self.dispatch(req)
         except (OSError, _Symlink):
@@ -322,7 +324,7 @@ class Gofer:
         """Open the directory `path` (every name a directory, none followed). The
         result may be the root descriptor itself, or one the cache holds: release it
         with _release. Under dispatch_at, a path below the base starts there."""
-        for names, fd in self._bases:
+        for names, fd, _below in self._bases:
             if path[:len(names)] == names:
                 return self._walk_below(fd, path, len(names))
         if path and self._caching:
@@ -378,7 +380,7 @@ class Gofer:
 
     def _release(self, fd: int) -> None:
         if fd >= 0 and fd != self.root_fd and fd not in self.dir_cache.held and \
-                all(fd != base_fd for _names, base_fd in self._bases):
+                all(fd not in (base_fd, below) for _names, base_fd, below in self._bases):
             os.close(fd)
 
     def _raise_if_symlink(self, dirfd: int, name: bytes, index: int) -> None:
@@ -391,9 +393,11 @@ class Gofer:
     def _parent(self, path: tuple[bytes, ...]) -> tuple[int, bytes]:
         if not path:
             raise OSError(errno.EBUSY, "the root has no parent")
-        for names, fd in self._bases:
+        for names, fd, below in self._bases:
             if path == names:
-                return fd, b"."   # the base itself, as Linux looks up "." in it
+                # the base itself: reached by '..' from the directory below it (Linux
+                # looks nothing up in it then), or as "." in it
+                return (below, b"..") if below >= 0 else (fd, b".")
         return self._walk_dirs(path[:-1]), path[-1]
 
     def _final(self, path: tuple[bytes, ...], follow: bool) -> int:

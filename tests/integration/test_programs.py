@@ -218,6 +218,7 @@ RELATIVE_AFTER_SETUID = textwrap.dedent("""
     t("relative-symlink", lambda: os.stat("rel/g").st_uid)
     t("absolute-symlink", lambda: os.stat("abs/g").st_uid)
     t("dotdot-locked", lambda: os.stat("../w").st_uid)
+    t("dotdot-itself", lambda: oct(os.stat("..").st_mode & 0o777))
     t("dotdot-back", lambda: os.stat("sub/../f").st_uid)
     t("listdir", lambda: sorted(os.listdir(".")))
     t("rename", lambda: os.rename("f", "f2"))
@@ -249,7 +250,7 @@ def test_relative_paths_after_setuid_need_no_search_on_the_cwd_ancestors(
     for ok in ("create ok ", "dirfd-create ok ", "relative-symlink ok 1000", "chdir ok ",
                "dotdot-up ok 1000", "create-in-new-cwd ok ", "rename ok ",
                "rename-dirfd ok ", "link ok ", "rename-into-sub ok ",
-               "listdir-sub ok ['f3', 'g2']"):
+               "listdir-sub ok ['f3', 'g2']", "dotdot-itself ok 0o700"):
         assert ok in lines, res.stdout
     for refused in ("absolute-symlink", "dotdot-locked", "absolute", "rename-to-absolute"):
         assert f"{refused} EACCES" in lines, res.stdout
