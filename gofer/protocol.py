@@ -53,6 +53,7 @@ class MsgId(enum.IntEnum):
     # 21 retired (DONATE_ROOT: the root now comes with the gofer's ready message)
     AT_BASE = 22
     AT_BASES = 23
+    SEARCH = 24
     # responses
     R_OK = 100
     R_ERROR = 101
@@ -267,6 +268,15 @@ class Access(Message):
 
 @message(MsgId.READLINK, "creds", PATH)
 class Readlink(Message):
+    creds: Creds
+    path: tuple[bytes, ...]
+
+
+@message(MsgId.SEARCH, "creds", PATH)
+class Search(Message):
+    """Whether the caller may look names up in directory `path` (walked as directories,
+    a symlink reported): Linux checks that for every lookup in a directory, '.' and
+    '..' included, and the VFS resolves dots itself."""
     creds: Creds
     path: tuple[bytes, ...]
 

@@ -144,6 +144,7 @@ class Gofer:
             p.Listxattr: self.listxattr, p.Setxattr: self.setxattr,
             p.Removexattr: self.removexattr, p.Access: self.access,
             p.Readlink: self.readlink, p.ShowCgroups: self.show_cgroups,
+            p.Search: self.search,
         }
 
     # -- loop -------------------------------------------------------------
@@ -519,6 +520,15 @@ class Gofer:
             return p.ROk()
         finally:
             os.close(fd)
+
+    def search(self, req: p.Search) -> p.ROk:
+        fd = self._walk_dirs(req.path)
+        try:
+            # AT_EACCESS: the fs ids just taken on (as access above)
+            ffi.faccessat2(fd, b"", os.X_OK, ffi.AT_EMPTY_PATH | ffi.AT_EACCESS)
+            return p.ROk()
+        finally:
+            self._release(fd)
 
     def mkdir(self, req: p.Mkdir) -> p.ROk:
         parent, name = self._parent(req.path)

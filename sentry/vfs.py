@@ -24,7 +24,6 @@ from sentry.events import Error
 MAXSYMLINKS = 40
 _ANON = re.compile(rb"^(pipe|socket|anon_inode):")
 _DOTS = (b".", b"..")
-_WALK_DIR = os.O_PATH | os.O_DIRECTORY
 _BASE_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 
 
@@ -69,6 +68,13 @@ def _still_below(base: Base | None, stack: list[bytes], target: bytes = b"") -> 
     if tuple(stack[:depth]) != base.comps:
         return None
     return base
+
+
+def _searches_all(task) -> bool:
+    """Whether the caller's file access ignores directory modes: root (fsuid 0) that
+    kept its file capabilities (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH)."""
+    creds = task_creds(task)
+    return creds.uid == 0 and not creds.drop
 
 
 def _open_base(base: Base) -> int:
@@ -152,10 +158,12 @@ class VFS:
                     return Error(errno.ENAMETOOLONG)
                 names.append(name)
             if pending:
-                # A dot follows: what precedes it must be walked as directories.
+                # A dot follows: what precedes it must be walked as directories, and
+                # the caller must be able to search the last (as every lookup in a
+                # directory needs, dots included)
                 if names:
                     walked = list(self._subst(task, tuple(stack + names), True))
-                    found = self._walk_dirs(task, walked, base)
+                    found = self._search(task, walked, base)
                     if isinstance(found.resp, p.RSymlink):
                         refused = self._refused(found, walked, resolve)
                         if refused is not None:
@@ -167,11 +175,15 @@ class VFS:
                         stack = spliced
                         base = _still_below(base, stack, found.resp.target)
                         continue
-                    if found.fd >= 0:
-                        os.close(found.fd)
                     if isinstance(found.resp, p.RError):
                         return Error(found.resp.errno)
                     stack = walked
+                elif not _searches_all(task):
+                    # the dot is looked up where the walk stands: the cwd, or where the
+                    # last dot left it (root with its file capabilities may search any)
+                    found = self._search(task, list(stack), base)
+                    if isinstance(found.resp, p.RError):
+                        return Error(found.resp.errno)
                 dot = pending.pop()
                 if dot == b".." and len(stack) > len(root):
                     stack = stack[:-1]
@@ -230,9 +242,8 @@ class VFS:
         return (len(tail) == 1 and tail[0] in (b"cwd", b"root", b"exe")) or \
             (len(tail) == 2 and tail[0] in (b"fd", b"map_files", b"ns"))
 
-    def _walk_dirs(self, task, comps: list[bytes], base: Base | None = None) -> Found:
-        return self._call(p.WalkOpen(task_creds(task), tuple(comps), 1, _WALK_DIR, 0),
-                          tuple(comps), base)
+    def _search(self, task, comps: list[bytes], base: Base | None = None) -> Found:
+        return self._call(p.Search(task_creds(task), tuple(comps)), tuple(comps), base)
 
     def _call(self, req: p.Message, comps: tuple[bytes, ...],
               base: Base | None = None) -> Found:

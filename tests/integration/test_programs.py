@@ -196,6 +196,8 @@ RELATIVE_AFTER_SETUID = textwrap.dedent("""
     os.symlink(os.path.abspath("lock/w/sub"), "lock/w/abs")
     os.chdir("lock/w")
     dfd = os.open("sub", os.O_RDONLY | os.O_DIRECTORY)
+    os.mkdir("nox", 0o700)                # root's: uid 1000 will not search it
+    nfd = os.open("nox", os.O_RDONLY | os.O_DIRECTORY)
     os.setgroups([])
     os.setresgid(1000, 1000, 1000)
     os.setresuid(1000, 1000, 1000)
@@ -219,6 +221,9 @@ RELATIVE_AFTER_SETUID = textwrap.dedent("""
     t("absolute-symlink", lambda: os.stat("abs/g").st_uid)
     t("dotdot-locked", lambda: os.stat("../w").st_uid)
     t("dotdot-itself", lambda: oct(os.stat("..").st_mode & 0o777))
+    t("dot-in-unsearchable", lambda: os.stat(".", dir_fd=nfd).st_uid)
+    t("dotdot-from-unsearchable", lambda: os.stat("..", dir_fd=nfd).st_uid)
+    t("fstat-unsearchable", lambda: os.stat(nfd).st_uid)
     t("dotdot-back", lambda: os.stat("sub/../f").st_uid)
     t("listdir", lambda: sorted(os.listdir(".")))
     t("rename", lambda: os.rename("f", "f2"))
@@ -250,9 +255,11 @@ def test_relative_paths_after_setuid_need_no_search_on_the_cwd_ancestors(
     for ok in ("create ok ", "dirfd-create ok ", "relative-symlink ok 1000", "chdir ok ",
                "dotdot-up ok 1000", "create-in-new-cwd ok ", "rename ok ",
                "rename-dirfd ok ", "link ok ", "rename-into-sub ok ",
-               "listdir-sub ok ['f3', 'g2']", "dotdot-itself ok 0o700"):
+               "listdir-sub ok ['f3', 'g2']", "dotdot-itself ok 0o700",
+               "fstat-unsearchable ok 0"):
         assert ok in lines, res.stdout
-    for refused in ("absolute-symlink", "dotdot-locked", "absolute", "rename-to-absolute"):
+    for refused in ("absolute-symlink", "dotdot-locked", "absolute", "rename-to-absolute",
+                    "dot-in-unsearchable", "dotdot-from-unsearchable"):
         assert f"{refused} EACCES" in lines, res.stdout
 
 
