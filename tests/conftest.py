@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -158,6 +159,54 @@ def open_fds() -> set[int]:
             continue   # the listing's own descriptor, closed by now
         out.add(int(name))
     return out
+
+
+def child_output(body) -> tuple[int, bytes]:
+    """Fork; the child runs `body(report)` and exits 0 (3 if it raised); `report(data)`
+    sends bytes back at once, so what came before a kill is kept. Returns (wait
+    status, all it reported)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(r)
+            body(lambda data: os.write(w, data))
+            os._exit(0)
+        finally:
+            os._exit(3)
+    os.close(w)
+    chunks = []
+    while chunk := os.read(r, 65536):
+        chunks.append(chunk)
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    return status, b"".join(chunks)
+
+
+@contextlib.contextmanager
+def parked_child(setup):
+    """A forked child that runs `setup()` and then waits until the block ends; its
+    pid. The block starts once `setup()` has returned."""
+    r, w = os.pipe()
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(w)
+            setup()
+            os.write(ready_w, b"x")
+            os.read(r, 1)
+        finally:
+            os._exit(0)
+    os.close(r)
+    os.close(ready_w)
+    try:
+        assert os.read(ready_r, 1) == b"x", "the child's set-up failed"
+        yield pid
+    finally:
+        os.close(w)
+        os.close(ready_r)
+        os.waitpid(pid, 0)
 
 
 def wait_for(pred, timeout: float = 10.0) -> bool:

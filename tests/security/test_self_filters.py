@@ -14,6 +14,7 @@ from sentry import allowlist as sentry_allowlist
 from sentry import ffi, lockdown
 from sentry.platform import bpf
 from syscalls.table import TABLE
+from tests.conftest import child_output
 from tests.security.conftest import alive, comm, descendants, finish, start_do, wait_for
 
 _NR = {e.name: e.nr for e in TABLE.values()}
@@ -99,24 +100,13 @@ def _in_locked_child(cgroup_fds, body) -> tuple[int, bytes]:
     """Fork; the child locks itself down as a gofer would, runs body(gofer, report)
     and exits 0. Returns (wait status, what it reported)."""
     lock_down = lockdown.GoferLockdown()   # compiled before the fork, as in the runner
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        try:
-            os.close(r)
-            gofer = _FakeGofer(cgroup_fds)
-            lock_down(gofer)
-            body(gofer, lambda text: os.write(w, text.encode() + b"\n"))
-            os._exit(0)
-        finally:
-            os._exit(3)
-    os.close(w)
-    chunks = []
-    while chunk := os.read(r, 4096):
-        chunks.append(chunk)
-    os.close(r)
-    _, status = os.waitpid(pid, 0)
-    return status, b"".join(chunks)
+
+    def locked(report) -> None:
+        gofer = _FakeGofer(cgroup_fds)
+        lock_down(gofer)
+        body(gofer, lambda text: report(text.encode() + b"\n"))
+
+    return child_output(locked)
 
 
 def _report_state(report) -> None:
@@ -238,31 +228,24 @@ def test_ptrace_tracer_polling_runs_under_the_sentry_filter():
     CPU", and the tracer would never poll)."""
     from sentry.platform import spin
     prog = lockdown.sentry_program("ptrace")
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
+
+    def under_the_filter(report) -> None:
+        lockdown.install(prog)
         try:
-            os.close(r)
-            lockdown.install(prog)
-            try:
-                fd = os.open("/proc/loadavg", os.O_RDONLY | os.O_CLOEXEC)
-                seen = f"{spin.runnable_tasks(fd)} {len(os.sched_getaffinity(0))}"
-                os.close(fd)
-            except OSError as exc:
-                seen = f"refused {exc}"
-            polls = []
-            waiter = spin.AdaptiveSpin(spare_cpu=lambda: True)
-            got = waiter.wait(lambda: polls.append(1) or (len(polls) > 2 or None),
-                              lambda: "slept")
-            os.write(w, f"{seen}|{got} {len(polls)}".encode())
-            os._exit(0)
-        finally:
-            os._exit(3)
-    os.close(w)
-    out = os.read(r, 4096).decode()
-    os.close(r)
-    _, status = os.waitpid(pid, 0)
+            fd = os.open("/proc/loadavg", os.O_RDONLY | os.O_CLOEXEC)
+            seen = f"{spin.runnable_tasks(fd)} {len(os.sched_getaffinity(0))}"
+            os.close(fd)
+        except OSError as exc:
+            seen = f"refused {exc}"
+        polls = []
+        waiter = spin.AdaptiveSpin(spare_cpu=lambda: True)
+        got = waiter.wait(lambda: polls.append(1) or (len(polls) > 2 or None),
+                          lambda: "slept")
+        report(f"{seen}|{got} {len(polls)}".encode())
+
+    status, out = child_output(under_the_filter)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    out = out.decode()
     seen, waited = out.split("|")
     running, cpus = (int(v) for v in seen.split())    # "refused ..." fails here
     assert running >= 1 and cpus == len(os.sched_getaffinity(0))

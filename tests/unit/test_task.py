@@ -6,6 +6,7 @@ import os
 from gofer.protocol import Creds
 from sentry import kernel
 from sentry.kernel import FILE_CAPS, Identity, Task
+from tests.conftest import parked_child
 
 
 def _identity(fsuid: int, cap_eff: int = ~0) -> Identity:
@@ -29,30 +30,6 @@ def _full_parse(pid: int) -> dict[bytes, bytes]:
                                           for line in f.read().splitlines() if b":" in line)}
 
 
-def _in_child(setup):
-    """A child that runs `setup()` then waits on a pipe; yields its pid."""
-    r, w = os.pipe()
-    ready_r, ready_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(w)
-            setup()
-            os.write(ready_w, b"x")
-            os.read(r, 1)
-        finally:
-            os._exit(0)
-    os.close(r)
-    os.close(ready_w)
-    try:
-        assert os.read(ready_r, 1) == b"x"
-        yield pid
-    finally:
-        os.close(w)
-        os.close(ready_r)
-        os.waitpid(pid, 0)
-
-
 def test_status_fields_match_a_full_parse():
     fields = kernel._status(os.getpid())
     full = _full_parse(os.getpid())
@@ -68,7 +45,7 @@ def test_status_longer_than_one_read_is_read_whole():
     """5000 supplementary groups make the file ~25 KiB, beyond one read; CapEff comes
     after Groups."""
     groups = list(range(100_000, 105_000))
-    for pid in _in_child(lambda: os.setgroups(groups)):
+    with parked_child(lambda: os.setgroups(groups)) as pid:
         fields = kernel._status(pid)
         identity = kernel._identity(fields)
         assert identity.groups == tuple(groups)
@@ -81,6 +58,6 @@ def test_status_task_name_cannot_forge_a_field():
     def rename():
         libc = ctypes.CDLL(None, use_errno=True)
         assert libc.prctl(15, b"a\nUid:\t4242", 0, 0, 0) == 0   # PR_SET_NAME
-    for pid in _in_child(rename):
+    with parked_child(rename) as pid:
         assert kernel._identity(kernel._status(pid)).ruid == os.getuid()
         assert kernel._status(pid)[b"Uid"].split()[0] == str(os.getuid()).encode()

@@ -5,6 +5,7 @@ descriptor is the directory the path's first names name from the root."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import socket
@@ -22,7 +23,7 @@ from gofer.server import Gofer
 from sentry import ffi
 from sentry.events import Error
 from sentry.vfs import VFS
-from tests.conftest import open_fds
+from tests.conftest import child_output, open_fds, parked_child
 
 ROOT = p.Creds()
 USER = p.Creds(1000, 1000, ())
@@ -309,61 +310,27 @@ class _Task:
 def _native_lookups(scratch: str, cwd: str, queries, follow: bool):
     """In a child chrooted to `scratch`, in `cwd`, as uid 1000: each query opened
     O_PATH, as (dev, ino) or the errno's name."""
-    import json
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        try:
-            os.close(r)
-            os.chroot(scratch)
-            os.chdir(cwd)
-            os.setgroups([])
-            os.setresgid(1000, 1000, 1000)
-            os.setresuid(1000, 1000, 1000)
-            out = []
-            for q in queries:
-                flags = os.O_PATH | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
-                try:
-                    fd = os.open(q, flags)
-                    st_ = os.fstat(fd)
-                    os.close(fd)
-                    out.append([st_.st_dev, st_.st_ino])
-                except OSError as exc:
-                    out.append(errno.errorcode[exc.errno])
-            os.write(w, json.dumps(out).encode())
-        finally:
-            os._exit(0)
-    os.close(w)
-    chunks = []
-    while chunk := os.read(r, 65536):
-        chunks.append(chunk)
-    os.close(r)
-    os.waitpid(pid, 0)
-    return [tuple(x) if isinstance(x, list) else x for x in json.loads(b"".join(chunks))]
+    def lookups(report) -> None:
+        os.chroot(scratch)
+        os.chdir(cwd)
+        os.setgroups([])
+        os.setresgid(1000, 1000, 1000)
+        os.setresuid(1000, 1000, 1000)
+        out = []
+        for q in queries:
+            flags = os.O_PATH | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
+            try:
+                fd = os.open(q, flags)
+                st_ = os.fstat(fd)
+                os.close(fd)
+                out.append([st_.st_dev, st_.st_ino])
+            except OSError as exc:
+                out.append(errno.errorcode[exc.errno])
+        report(json.dumps(out).encode())
 
-
-def _in_dir(path: str):
-    """A process whose cwd is `path` (root's), until the returned function ends it."""
-    r, w = os.pipe()
-    ready_r, ready_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        try:
-            os.close(w)
-            os.chdir(path)
-            os.write(ready_w, b"x")
-            os.read(r, 1)
-        finally:
-            os._exit(0)
-    os.close(r)
-    os.close(ready_w)
-    assert os.read(ready_r, 1) == b"x"      # in `path` before anyone looks
-    os.close(ready_r)
-
-    def done():
-        os.close(w)
-        os.waitpid(pid, 0)
-    return pid, done
+    status, out = child_output(lookups)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    return [tuple(x) if isinstance(x, list) else x for x in json.loads(out)]
 
 
 _MODES = st.sampled_from([0o700, 0o711, 0o755, 0o777])
@@ -423,8 +390,7 @@ def test_vfs_relative_lookups_as_a_non_root_caller_match_the_kernel(entries, cwd
         where = os.path.join(scratch, *cwd)
         sandbox_cwd = "/" + "/".join(cwd)
         expected = _native_lookups(scratch, sandbox_cwd, queries, follow)
-        pid, done = _in_dir(where)
-        try:
+        with parked_child(lambda: os.chdir(where)) as pid:
             vfs = VFS(GoferClient(ours), proc=(b"no-proc-here",))
             task = _Task(pid, sandbox_cwd.encode())
             creds = p.Creds(1000, 1000, ())
@@ -442,8 +408,6 @@ def test_vfs_relative_lookups_as_a_non_root_caller_match_the_kernel(entries, cwd
                     st_ = os.fstat(found.fd)
                     os.close(found.fd)
                     got.append((st_.st_dev, st_.st_ino))
-        finally:
-            done()
         assert got == expected, (entries, cwd, queries, follow, got, expected)
     finally:
         ours.close()
