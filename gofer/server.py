@@ -129,10 +129,12 @@ class Gofer:
         self.dir_cache = _NO_DIR_CACHE         # see cache_dirs()
         self._caching = False                  # dir_cache serves the current caller
         self._saved_eff: int | None = None     # effective capabilities while some are dropped
-        # a request served from base directories (dispatch_at): for each, a path's
-        # first names, the descriptor of the directory they name, and the one below it
-        # the walk came up from by '..' (or -1)
-        self._bases: tuple[tuple[tuple[bytes, ...], int, int], ...] = ()
+        # a request served from base directories (dispatch_at): for each of its paths,
+        # None or the path's first names, the descriptor of the directory they name,
+        # and the one below it the walk came up from by '..' (or -1); and which of the
+        # paths is being walked
+        self._bases: tuple[tuple[tuple[bytes, ...], int, int] | None, ...] = ()
+        self._which = 0
         self._stat_buf = ctypes.create_string_buffer(_STAT_SIZE)
         self._statx_buf = ctypes.create_string_buffer(_STATX_SIZE)
         self.handlers = {
@@ -252,6 +254,7 @@ class Gofer:
             found = []
             for path, (depth, fd, up) in zip(paths, bases):
                 if not depth:
+                    found.append(None)
                     continue
                 start, below = fd, -1
                 if up:
@@ -261,7 +264,7 @@ class Gofer:
                         opened.append(start)
                 found.append((path[:depth], start, below, os.fstat(start)))
             self.become(_OWN)
-            for names, _start, _below, st in found:
+            for names, _start, _below, st in filter(None, found):
                 named = self._walk_dirs(names)
                 try:
                     here = os.fstat(named)
@@ -270,10 +273,9 @@ class Gofer:
                 if (st.st_dev, st.st_ino) != (here.st_dev, here.st_ino) or \
                         not stat.S_ISDIR(st.st_mode):
                     raise OSError(errno.EACCES, "not the directory the path names")
-            # the deeper base first: a path below both starts from the nearer one
-            self._bases = tuple(sorted(((names, start, below)
-                                        for names, start, below, _st in found),
-                                       key=lambda b: -len(b[0])))
+            # each path from its own base only: another's could skip a check its own
+            # lookup makes
+            self._bases = tuple(b and b[:3] for b in found)
             return self.dispatch(req)
         except (OSError, _Symlink):
             return p.RError(errno.EACCES), -1
@@ -325,9 +327,9 @@ class Gofer:
         """Open the directory `path` (every name a directory, none followed). The
         result may be the root descriptor itself, or one the cache holds: release it
         with _release. Under dispatch_at, a path below the base starts there."""
-        for names, fd, _below in self._bases:
-            if path[:len(names)] == names:
-                return self._walk_below(fd, path, len(names))
+        base = self._bases[self._which] if self._bases else None
+        if base is not None and path[:len(base[0])] == base[0]:
+            return self._walk_below(base[1], path, len(base[0]))
         if path and self._caching:
             cache = self.dir_cache
             fd = cache.fds.get(path)
@@ -381,7 +383,7 @@ class Gofer:
 
     def _release(self, fd: int) -> None:
         if fd >= 0 and fd != self.root_fd and fd not in self.dir_cache.held and \
-                all(fd not in (base_fd, below) for _names, base_fd, below in self._bases):
+                all(b is None or fd not in b[1:] for b in self._bases):
             os.close(fd)
 
     def _raise_if_symlink(self, dirfd: int, name: bytes, index: int) -> None:
@@ -394,11 +396,12 @@ class Gofer:
     def _parent(self, path: tuple[bytes, ...]) -> tuple[int, bytes]:
         if not path:
             raise OSError(errno.EBUSY, "the root has no parent")
-        for names, fd, below in self._bases:
-            if path == names:
-                # the base itself: reached by '..' from the directory below it (Linux
-                # looks nothing up in it then), or as "." in it
-                return (below, b"..") if below >= 0 else (fd, b".")
+        base = self._bases[self._which] if self._bases else None
+        if base is not None and path == base[0]:
+            # the base itself: reached by '..' from the directory below it (Linux looks
+            # nothing up in it then), or as "." in it
+            _names, fd, below = base
+            return (below, b"..") if below >= 0 else (fd, b".")
         return self._walk_dirs(path[:-1]), path[-1]
 
     def _final(self, path: tuple[bytes, ...], follow: bool) -> int:
@@ -573,11 +576,14 @@ class Gofer:
             self._release(src_parent)
 
     def _parent_of(self, path: tuple[bytes, ...], which: int) -> tuple[int, bytes]:
+        self._which = which
         try:
             return self._parent(path)
         except _Symlink as link:
             link.which = which
             raise
+        finally:
+            self._which = 0
 
     def unlink(self, req: p.Unlink) -> p.ROk:
         parent, name = self._parent(req.path)

@@ -260,6 +260,20 @@ def test_base_walk_renames_and_links_with_a_base_for_each_path(tree):
     assert os.path.samefile(tmp / "other" / "g", tmp / "locked" / "open" / "h")
 
 
+def test_base_walk_each_path_starts_from_its_own_base_only(tree):
+    """renameat(deep_fd, "x", AT_FDCWD, "/locked/open/deep/y"): the new path is
+    absolute, so it is walked from the root (through locked/, refused), though the old
+    path's base names a directory above it."""
+    tmp, server, base = tree
+    (tmp / "locked" / "open" / "deep" / "x").write_text("x")
+    deep = LOCKED_OPEN + (b"deep",)
+    req = p.Rename(USER, deep + (b"x",), deep + (b"y",), 0)
+    assert server.dispatch_at(req, ((3, base("locked/open/deep"), 0), (0, -1, 0))) == \
+        (p.RError(errno.EACCES), -1)
+    assert server.dispatch_at(req, ((3, base("locked/open/deep"), 0),
+                                    (3, base("locked/open/deep"), 0))) == (p.ROk(), -1)
+
+
 def test_base_walk_rename_with_a_wrong_base_moves_nothing(tree):
     tmp, server, base = tree
     req = p.Rename(USER, LOCKED_OPEN + (b"f",), LOCKED_OPEN + (b"g",), 0)
