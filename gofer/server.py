@@ -163,15 +163,14 @@ class Gofer:
             if not size:
                 return
             data = buf[:size].tobytes()
-            fds = ffi.received_fds(ancdata)   # only AtBase carries one: others' are dropped
-            if flags & _CTRUNC:
-                fds.append(-1)   # more came than fit (the kernel closed the rest): too many
+            fds = ffi.received_fds(ancdata)   # AtBase's and AtBases': others' are dropped
+            # more came than fit: the kernel closed the rest, and the count is wrong
+            sent = len(fds) + bool(flags & _CTRUNC)
             try:
-                payload, fd = self.handle(data, [f for f in fds if f >= 0], len(fds))
+                payload, fd = self.handle(data, fds, sent)
             finally:
                 for extra in fds:
-                    if extra >= 0:
-                        os.close(extra)
+                    os.close(extra)
             if fd < 0:
                 self.sock.send(payload)
                 continue
@@ -184,26 +183,24 @@ class Gofer:
                ) -> tuple[bytes, int]:
         """Serve one encoded request, with the descriptors that came beside it (the
         caller closes them; `sent` counts those that came, if more than `fds`):
-        (encoded response, descriptor to pass or -1). Only AtBase uses one, exactly
-        one; any other request is served without them."""
+        (encoded response, descriptor to pass or -1). AtBase and AtBases use one per
+        base, exactly; any other request is served without them."""
         try:
             req = p.decode(data)
-            kind = type(req)
-            if kind is p.AtBase or kind is p.AtBases:
-                wanted = [(req.depth, req.up)] if kind is p.AtBase else \
+            bases = None
+            if type(req) is p.AtBase or type(req) is p.AtBases:
+                wanted = [(req.depth, req.up)] if type(req) is p.AtBase else \
                     [(req.old_depth, req.old_up), (req.new_depth, req.new_up)]
                 need = sum(1 for depth, _up in wanted if depth)
                 if len(fds) != need or (sent is not None and sent != need) or not need:
-                    raise p.ProtocolError(f"{kind.__name__}: one descriptor per base")
-                inner = p.decode(req.inner)
+                    raise p.ProtocolError(f"{type(req).__name__}: one descriptor per base")
+                given = iter(fds)
+                bases = tuple((depth, next(given) if depth else -1, up)
+                              for depth, up in wanted)
+                req = p.decode(req.inner)
         except p.ProtocolError:
             return p.encode(p.RError(errno.EPROTO)), -1
-        if kind is p.AtBase or kind is p.AtBases:
-            given = iter(fds)
-            bases = tuple((depth, next(given) if depth else -1, up) for depth, up in wanted)
-            resp, fd = self.dispatch_at(inner, bases)
-        else:
-            resp, fd = self.dispatch(req)
+        resp, fd = self.dispatch(req) if bases is None else self.dispatch_at(req, bases)
         return (_R_FD if fd >= 0 else p.encode(resp)), fd
 
     def dispatch(self, req: p.Message) -> tuple[p.Message, int]:
@@ -345,24 +342,20 @@ class Gofer:
                     cache.cross(path)
                 else:
                     return cache.put(path, fd)
-        if len(path) > 1:
-            # One kernel walk refusing every symlink and '..' (so it cannot leave the
-            # root) replaces one open and one close per name; when it fails, the walk
-            # below finds out why, name by name (which symlink, which name is missing).
-            try:
-                return ffi.openat2(self.root_fd, b"/".join(path), _DIR_FLAGS, 0, _NO_LINKS)
-            except OSError:
-                pass
-        return self._walk_names(path)
+        return self._walk_below(self.root_fd, path, 0)
 
     def _walk_below(self, start: int, path: tuple[bytes, ...], depth: int) -> int:
         """Open the directory `path` whose first `depth` names are directory `start`."""
-        if len(path) == depth:
-            return start
-        try:
-            return ffi.openat2(start, b"/".join(path[depth:]), _DIR_FLAGS, 0, _NO_LINKS)
-        except OSError:
-            return self._walk_names(path, depth, start)
+        if len(path) - depth > 1:
+            # One kernel walk refusing every symlink and '..' (so it cannot leave
+            # `start`) replaces one open and one close per name; when it fails, the walk
+            # below finds out why, name by name (which symlink, which name is missing).
+            try:
+                return ffi.openat2(start, b"/".join(path[depth:]), _DIR_FLAGS, 0,
+                                   _NO_LINKS)
+            except OSError:
+                pass
+        return self._walk_names(path, depth, start)
 
     def _walk_names(self, path: tuple[bytes, ...], depth: int = 0, start: int = -1) -> int:
         cur = self.root_fd if start < 0 else start

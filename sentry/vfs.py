@@ -79,12 +79,9 @@ def _searches_all(task) -> bool:
 
 def _open_base(base: Base) -> int:
     """The directory the walk started from (the caller's cwd or dirfd, through its
-    /proc entry), or -errno."""
+    /proc entry)."""
     where = "cwd" if base.dirfd == ffi.AT_FDCWD else f"fd/{base.dirfd}"
-    try:
-        return os.open(f"/proc/{base.tid}/{where}", _BASE_FLAGS)
-    except OSError as exc:
-        return -(exc.errno or errno.EIO)
+    return os.open(f"/proc/{base.tid}/{where}", _BASE_FLAGS)
 
 
 class VFS:
@@ -112,13 +109,8 @@ class VFS:
     def dir_of(self, task, dirfd: int) -> list[bytes] | Error:
         """The sandbox path of the caller's cwd or of directory descriptor `dirfd`."""
         try:
-            try:
-                where = task.cwd() if dirfd == ffi.AT_FDCWD else task.fd_path(dirfd)
-            except PermissionError:
-                # a task that changed its ids is not dumpable: its /proc/TID/fd is
-                # root's, which the sentry is not while it keeps a caller's fsuid
-                self.gofer.as_sentry()
-                where = task.cwd() if dirfd == ffi.AT_FDCWD else task.fd_path(dirfd)
+            where = self._in_proc(
+                lambda: task.cwd() if dirfd == ffi.AT_FDCWD else task.fd_path(dirfd))
         except OSError:
             return Error(errno.EBADF if dirfd != ffi.AT_FDCWD else errno.ENOENT)
         if where[:1] != b"/":
@@ -242,6 +234,17 @@ class VFS:
         return (len(tail) == 1 and tail[0] in (b"cwd", b"root", b"exe")) or \
             (len(tail) == 2 and tail[0] in (b"fd", b"map_files", b"ns"))
 
+    def _in_proc(self, look):
+        """`look()`, which reads a task's /proc/TID entry. A task that changed its ids
+        is not dumpable: its /proc/TID/fd is root's, which the sentry is not while it
+        keeps a caller's fsuid (gofer.client.DirectClient): refused, it looks again as
+        itself."""
+        try:
+            return look()
+        except PermissionError:
+            self.gofer.as_sentry()
+            return look()
+
     def _search(self, task, comps: list[bytes], base: Base | None = None) -> Found:
         return self._call(p.Search(task_creds(task), tuple(comps)), tuple(comps), base)
 
@@ -252,25 +255,26 @@ class VFS:
         search permission on its ancestors: a process that chdir'ed and then dropped
         its privileges still creates files there. So when the walk from the root is
         refused (EACCES) for a path below `base`, it is asked again from the directory
-        itself (call_at). Only then: the walk from the root is the fast path."""
+        itself (ask). Only then: the walk from the root is the fast path."""
         if self.hidden and self._is_hidden(comps):
             return Found(p.RError(errno.ENOENT), -1, comps)
         if base is not None and comps[:len(base.comps)] != base.comps:
             base = None
-        resp, fd = self.gofer.call(req)
-        if base is not None and type(resp) is p.RError and resp.errno == errno.EACCES:
-            path = getattr(req, "path", None)
-            if isinstance(path, tuple):
-                got = self.call_at(req, (path,), (base,))
-                if got is not None:
-                    resp, fd = got
+        path = getattr(req, "path", None) if base is not None else None
+        if path is None:   # an absolute path: the fast path asks nothing more
+            resp, fd = self.gofer.call(req)
+        else:
+            resp, fd = self.ask(req, (path,), (base,))
         return Found(resp, fd, comps, base)
 
-    def call_at(self, req: p.Message, paths, bases) -> tuple[p.Message, int] | None:
-        """Send `req` again with, for each of its `paths`, the directory its Base in
-        `bases` (or None) names, opened through /proc/TID (the gofer checks it is the
-        one the path's first names name, Gofer.dispatch_at). None if no base applies
-        or one cannot be opened."""
+    def ask(self, req: p.Message, paths, bases) -> tuple[p.Message, int]:
+        """The gofer's answer to `req`; if it is EACCES, `req` again with, for each of
+        its `paths`, the directory its Base in `bases` (or None) names, opened through
+        /proc/TID (the gofer checks it is the one the path's first names name,
+        Gofer.dispatch_at), unless no base applies or one cannot be opened."""
+        resp, fd = self.gofer.call(req)
+        if type(resp) is not p.RError or resp.errno != errno.EACCES:
+            return resp, fd
         spec = []
         opened = []
         try:
@@ -278,20 +282,17 @@ class VFS:
                 if base is None or path[:len(base.comps)] != base.comps:
                     spec.append((0, -1, 0))
                     continue
-                where = _open_base(base)
-                if where == -errno.EACCES:
-                    self.gofer.as_sentry()   # as in dir_of
-                    where = _open_base(base)
-                if where < 0:
-                    return None
-                opened.append(where)
-                spec.append((len(base.comps), where, base.up))
+                try:
+                    opened.append(self._in_proc(lambda: _open_base(base)))
+                except OSError:
+                    return resp, fd
+                spec.append((len(base.comps), opened[-1], base.up))
             if not opened:
-                return None
+                return resp, fd
             return self.gofer.call(req, tuple(spec))
         finally:
-            for fd in opened:
-                os.close(fd)
+            for where in opened:
+                os.close(where)
 
     def _is_hidden(self, comps: tuple[bytes, ...]) -> bool:
         return any(comps[:len(h)] == h for h in self.hidden)

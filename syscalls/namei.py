@@ -144,12 +144,8 @@ def _two_paths(kernel, task, olddir, old_addr, newdir, new_addr, make):
         req = make(old[0], new[0], old[1] or new[1])
         if isinstance(req, Error):
             return req
-        resp, fd = kernel.gofer.call(req)
-        if type(resp) is p.RError and resp.errno == errno.EACCES and (old[2] or new[2]):
-            # from the caller's cwd or dirfds, as a single path would be (VFS._call)
-            got = kernel.vfs.call_at(req, (req.old, req.new), (old[2], new[2]))
-            if got is not None:
-                resp, fd = got
+        # from the caller's cwd or dirfds if refused from the root, as one path is
+        resp, fd = kernel.vfs.ask(req, (req.old, req.new), (old[2], new[2]))
         if not isinstance(resp, p.RSymlink):
             if fd >= 0:
                 os.close(fd)
