@@ -11,7 +11,6 @@ from __future__ import annotations
 
 KNOWN: dict[str, dict[str, str]] = {
     "sandvisor": {
-        "test_open_tmpfile": "linkat(AT_SYMLINK_FOLLOW) of an O_TMPFILE's /proc/self/fd link: the file has no name to resolve, and naming it needs the descriptor itself (not emulated yet)",
         "test_openat_proc_sys_kernel": "/proc/sys is read-only inside by design (host-global sysctls such as kernel.core_pattern; docs/SECURITY.md)",
         "test_capget_root_caps": "the application starts without CAP_SYS_ADMIN and the other capabilities Docker's default set leaves out (by design)",
         "test_clone3_fork_like": "clone3 is denied with ENOSYS by design (its flags live in memory); libc falls back to clone",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import os
 import socket
-import struct
 
 from gofer import protocol as p
 from sentry import ffi
@@ -53,18 +52,19 @@ class GoferClient:
             if cpu != self._peer_cpu:
                 self._follow(cpu)
         try:
-            if not bases:
+            if not bases and not msg.FD_FIELDS:
                 self.sock.send(p.encode(msg))
             else:
+                # the request's own descriptors (p.FD), then one per base
+                fds = [getattr(msg, name) for name in msg.FD_FIELDS]
+                fds += [fd for depth, fd, _up in bases if depth]
+                wrapped = msg
                 if len(bases) == 1:
                     wrapped = p.AtBase(bases[0][0], bases[0][2], p.encode(msg))
-                else:
+                elif bases:
                     (d0, _f0, u0), (d1, _f1, u1) = bases
                     wrapped = p.AtBases(d0, u0, d1, u1, p.encode(msg))
-                fds = [fd for depth, fd, _up in bases if depth]
-                self.sock.sendmsg([p.encode(wrapped)],
-                                  [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                                    struct.pack(f"={len(fds)}i", *fds))])
+                self.sock.sendmsg([p.encode(wrapped)], ffi.rights(*fds))
             size, ancdata, flags, _ = self.sock.recvmsg_into([self._buf], _ANC_SPACE, _CLOEXEC)
         except OSError as exc:
             return self._fail(f"the gofer channel broke ({os.strerror(exc.errno or 0)})")

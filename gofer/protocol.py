@@ -1,7 +1,8 @@
 """The gofer protocol: every message, with its explicit numeric id, in one file.
 
 Transport: one SOCK_SEQPACKET message per request and per response; descriptors
-travel as SCM_RIGHTS beside R_FD. Ids are append-only: never renumber or reuse one.
+travel as SCM_RIGHTS beside R_FD, beside a request's fields of kind FD (LinkFd), and
+beside AtBase/AtBases. Ids are append-only: never renumber or reuse one.
 
 A path is a list of names from the sandbox root. Every name is checked on decode
 (non-empty, at most NAME_MAX bytes, no '/', no NUL, not '.' or '..'): dots and symlinks
@@ -54,6 +55,7 @@ class MsgId(enum.IntEnum):
     AT_BASE = 22
     AT_BASES = 23
     SEARCH = 24
+    LINK_FD = 25
     # responses
     R_OK = 100
     R_ERROR = 101
@@ -68,6 +70,10 @@ BYTES = "bytes"          # u32 length + raw bytes, at most MAX_DATA
 NAME = "name"            # u16 length + one checked name
 PATH = "path"            # u16 count + names
 GROUPS = "groups"        # u32 count + u32 each
+# A descriptor: encoded as nothing, it travels as SCM_RIGHTS beside the message (the
+# message's own in field order, then any AtBase's). Decoded as -1: the server fills it
+# in from what came (gofer.server.Gofer.handle).
+FD = "fd"
 
 
 class Creds(NamedTuple):
@@ -95,7 +101,8 @@ def message(msg_id: MsgId, *kinds: str):
         base = collections.namedtuple(cls.__name__, names)
         body = {"__slots__": (), "__doc__": cls.__doc__, "__module__": cls.__module__,
                 "__qualname__": cls.__qualname__, "ID": msg_id,
-                "KINDS": tuple(zip(names, kinds))}
+                "KINDS": tuple(zip(names, kinds)),
+                "FD_FIELDS": tuple(n for n, k in zip(names, kinds) if k == FD)}
         new = type(cls.__name__, (Message, base), body)  # Message first: its __eq__
         _REGISTRY[msg_id] = new
         return new
@@ -106,6 +113,7 @@ class Message:
     __slots__ = ()
     ID: ClassVar[MsgId]
     KINDS: ClassVar[tuple[tuple[str, str], ...]]
+    FD_FIELDS: ClassVar[tuple[str, ...]]   # its fields of kind FD, in order
 
     # as tuples, two messages of different types with equal fields would compare equal
     def __eq__(self, other):
@@ -288,6 +296,16 @@ class ShowCgroups(Message):
     creds: Creds
 
 
+@message(MsgId.LINK_FD, "creds", PATH, FD)
+class LinkFd(Message):
+    """Give the object behind descriptor `fd` the new name `path`: linkat(2) of a
+    /proc/PID/fd link followed (AT_SYMLINK_FOLLOW) or of a descriptor (AT_EMPTY_PATH),
+    such as an O_TMPFILE file's, which has no name to walk."""
+    creds: Creds
+    path: tuple[bytes, ...]
+    fd: int
+
+
 @message(MsgId.AT_BASE, U32, U32, BYTES)
 class AtBase(Message):
     """Request `inner` (encoded), whose path's first `depth` names are the directory
@@ -370,6 +388,7 @@ def encode(msg: Message) -> bytes:
         elif kind == "creds":
             out.append(_CRED_HDR.pack(value.uid, value.gid, value.drop, len(value.groups)))
             out.append(struct.pack(f"={len(value.groups)}I", *value.groups))
+        # FD: nothing in the bytes
     return b"".join(out)
 
 
@@ -422,6 +441,8 @@ def _decode(view: memoryview) -> Message:
             groups = struct.unpack_from(f"={ngroups}I", view, off)
             off += 4 * ngroups
             values.append(Creds(uid, gid, groups, drop))
+        elif kind == FD:
+            values.append(-1)   # filled in by the server from the descriptors that came
     if off != len(view):
         raise ProtocolError(f"{len(view) - off} trailing bytes after {cls.__name__}")
     return cls(*values)

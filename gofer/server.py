@@ -22,7 +22,8 @@ _NO_LINKS = ffi.RESOLVE_BENEATH | ffi.RESOLVE_NO_SYMLINKS | ffi.RESOLVE_NO_MAGIC
 _DIR_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC
 _PATH_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
 _MAX_REQUEST = 1 << 18
-_ANC_SPACE = socket.CMSG_SPACE(8)   # the descriptors AtBase (one), AtBases (two) carry
+# the descriptors a request carries: its own (LinkFd: one), AtBase's (one), AtBases' (two)
+_ANC_SPACE = socket.CMSG_SPACE(8)
 _CLOEXEC = int(socket.MSG_CMSG_CLOEXEC)
 _CTRUNC = int(socket.MSG_CTRUNC)
 _STAT_SIZE = 144
@@ -146,7 +147,7 @@ class Gofer:
             p.Listxattr: self.listxattr, p.Setxattr: self.setxattr,
             p.Removexattr: self.removexattr, p.Access: self.access,
             p.Readlink: self.readlink, p.ShowCgroups: self.show_cgroups,
-            p.Search: self.search,
+            p.Search: self.search, p.LinkFd: self.link_fd,
         }
 
     # -- loop -------------------------------------------------------------
@@ -163,7 +164,7 @@ class Gofer:
             if not size:
                 return
             data = buf[:size].tobytes()
-            fds = ffi.received_fds(ancdata)   # AtBase's and AtBases': others' are dropped
+            fds = ffi.received_fds(ancdata)   # closed below: handle() does not keep them
             # more came than fit: the kernel closed the rest, and the count is wrong
             sent = len(fds) + bool(flags & _CTRUNC)
             try:
@@ -183,24 +184,32 @@ class Gofer:
                ) -> tuple[bytes, int]:
         """Serve one encoded request, with the descriptors that came beside it (the
         caller closes them; `sent` counts those that came, if more than `fds`):
-        (encoded response, descriptor to pass or -1). AtBase and AtBases use one per
-        base, exactly; any other request is served without them."""
+        (encoded response, descriptor to pass or -1). A request with descriptor fields
+        (p.FD) takes its own first, in order; AtBase and AtBases then one per base,
+        exactly; any other request is served without them."""
         try:
             req = p.decode(data)
-            bases = None
+            wanted = ()
             if type(req) is p.AtBase or type(req) is p.AtBases:
                 wanted = [(req.depth, req.up)] if type(req) is p.AtBase else \
                     [(req.old_depth, req.old_up), (req.new_depth, req.new_up)]
-                need = sum(1 for depth, _up in wanted if depth)
-                if len(fds) != need or (sent is not None and sent != need) or not need:
-                    raise p.ProtocolError(f"{type(req).__name__}: one descriptor per base")
+                if not any(depth for depth, _up in wanted):
+                    raise p.ProtocolError(f"{type(req).__name__} without a base")
+                req = p.decode(req.inner)
+            own = req.FD_FIELDS
+            if own or wanted:
+                need = len(own) + sum(1 for depth, _up in wanted if depth)
+                if len(fds) != need or (sent is not None and sent != need):
+                    raise p.ProtocolError(f"{type(req).__name__}: {need} descriptor(s) "
+                                          f"expected, {sent if sent is not None else len(fds)} came")
                 given = iter(fds)
+                if own:
+                    req = req._replace(**{name: next(given) for name in own})
                 bases = tuple((depth, next(given) if depth else -1, up)
                               for depth, up in wanted)
-                req = p.decode(req.inner)
         except p.ProtocolError:
             return p.encode(p.RError(errno.EPROTO)), -1
-        resp, fd = self.dispatch(req) if bases is None else self.dispatch_at(req, bases)
+        resp, fd = self.dispatch_at(req, bases) if wanted else self.dispatch(req)
         return (_R_FD if fd >= 0 else p.encode(resp)), fd
 
     def dispatch(self, req: p.Message) -> tuple[p.Message, int]:
@@ -567,6 +576,18 @@ class Gofer:
                 self._release(dst_parent)
         finally:
             self._release(src_parent)
+
+    def link_fd(self, req: p.LinkFd) -> p.ROk:
+        # The object by its /proc/self/fd link, followed: it may have no name to walk
+        # (O_TMPFILE), and AT_EMPTY_PATH would want the opener's credentials. The kernel
+        # links nothing from another mount (EXDEV): every mount of the view is the
+        # sandbox's own, so nothing from outside it can get a name inside.
+        parent, name = self._parent(req.path)
+        try:
+            os.link(self._via_proc(req.fd), name, dst_dir_fd=parent, follow_symlinks=True)
+            return p.ROk()
+        finally:
+            self._release(parent)
 
     def _parent_of(self, path: tuple[bytes, ...], which: int) -> tuple[int, bytes]:
         self._which = which

@@ -121,21 +121,25 @@ class VFS:
 
     # -- the resolution loop -------------------------------------------------
     def resolve(self, task, dirfd: int, path: bytes, follow: bool, build: Builder,
-                root: tuple[bytes, ...] = (), resolve: int = 0) -> Found | Error:
+                root: tuple[bytes, ...] = (), resolve: int = 0,
+                objects: bool = False) -> Found | Error:
         """`root` confines the walk (RESOLVE_IN_ROOT); `resolve` holds openat2's other
         RESOLVE_ flags: with BENEATH leaving the root is EXDEV instead, with NO_SYMLINKS
-        following any symlink is ELOOP, with NO_MAGICLINKS following a /proc magic link."""
+        following any symlink is ELOOP, with NO_MAGICLINKS following a /proc magic link.
+        `objects`: a final /proc/PID/fd link of the caller's, followed, is the object
+        itself (a HostObject) whatever it points to, as for linkat; otherwise only an
+        object without a path is, and the others' targets are followed by name."""
         begun = self.start(task, dirfd, path, root)
         if isinstance(begun, Error):
             return begun
         stack, pending = begun
         base = Base(tuple(stack), task.tid, dirfd) if path[:1] != b"/" and stack else None
-        return self.run(task, stack, pending, follow, build, root, resolve, base)
+        return self.run(task, stack, pending, follow, build, root, resolve, base, objects)
 
     def run(self, task, stack: list[bytes], pending: list[bytes], follow: bool,
             build: Builder, root: tuple[bytes, ...] = (), resolve: int = 0,
-            base: Base | None = None) -> Found | Error:
-        """`base`: where a relative path started (see _call)."""
+            base: Base | None = None, objects: bool = False) -> Found | Error:
+        """`base`: where a relative path started (see _call); `objects`: see resolve."""
         beneath = bool(resolve & ffi.RESOLVE_BENEATH)
         trailing = bool(pending) and pending[-1] == b"" and len(pending) > 1
         pending = [c for c in pending if c]
@@ -185,6 +189,14 @@ class VFS:
                 last_is_name = False
                 continue
             comps = self._subst(task, tuple(stack + names), follow or trailing)
+            if objects and not pending and not trailing:
+                # the caller's own /proc/PID/fd/N: Linux lets a process into its own
+                # fd directory and links even when it is not dumpable (after a setuid
+                # without exec), which a walk with its credentials cannot show
+                own = self._host_object(task, comps, b"", True)
+                if own is not None:
+                    return Error(errno.ENOENT) if self.hidden and self.is_hidden(comps) \
+                        else own
             is_name = bool(names) or (last_is_name and len(stack) > len(root))
             req = build(comps, is_name, trailing)
             if isinstance(req, Error):
@@ -195,7 +207,7 @@ class VFS:
                 if refused is not None:
                     return refused
                 if not pending and found.resp.index == len(comps) - 1:
-                    host = self._host_object(task, comps, found.resp.target)
+                    host = self._host_object(task, comps, found.resp.target, objects)
                     if host is not None:
                         return host
                 links += 1
@@ -245,6 +257,11 @@ class VFS:
             self.gofer.as_sentry()
             return look()
 
+    def open_object(self, obj: HostObject) -> int:
+        """An O_PATH descriptor of the object a HostObject names, through the owner's
+        host /proc entry."""
+        return self._in_proc(lambda: os.open(obj.path, os.O_PATH | os.O_CLOEXEC))
+
     def _search(self, task, comps: list[bytes], base: Base | None = None) -> Found:
         return self._call(p.Search(task_creds(task), tuple(comps)), tuple(comps), base)
 
@@ -256,7 +273,7 @@ class VFS:
         its privileges still creates files there. So when the walk from the root is
         refused (EACCES) for a path below `base`, it is asked again from the directory
         itself (ask). Only then: the walk from the root is the fast path."""
-        if self.hidden and self._is_hidden(comps):
+        if self.hidden and self.is_hidden(comps):
             return Found(p.RError(errno.ENOENT), -1, comps)
         if base is not None and comps[:len(base.comps)] != base.comps:
             base = None
@@ -294,7 +311,7 @@ class VFS:
             for where in opened:
                 os.close(where)
 
-    def _is_hidden(self, comps: tuple[bytes, ...]) -> bool:
+    def is_hidden(self, comps: tuple[bytes, ...]) -> bool:
         return any(comps[:len(h)] == h for h in self.hidden)
 
     def _splice(self, found: Found, comps: list[bytes], pending: list[bytes],
@@ -319,8 +336,9 @@ class VFS:
             return list(root)
         return comps[:link.index]
 
-    def _host_object(self, task, comps: tuple[bytes, ...], target: bytes) -> HostObject | None:
-        if target[:1] == b"/" or not _ANON.match(target):
+    def _host_object(self, task, comps: tuple[bytes, ...], target: bytes,
+                     objects: bool = False) -> HostObject | None:
+        if not objects and (target[:1] == b"/" or not _ANON.match(target)):
             return None
         n = len(self.proc)
         tail = comps[n:]

@@ -179,8 +179,6 @@ def renameat2(kernel, task, args):
 def do_link(kernel, task, olddir, old_addr, newdir, new_addr, flags):
     if flags & ~(ffi.AT_SYMLINK_FOLLOW | ffi.AT_EMPTY_PATH):
         return Error(errno.EINVAL)
-    if flags & ffi.AT_EMPTY_PATH:
-        return Error(errno.EOPNOTSUPP)  # not emulated yet: refuse rather than ignore
     creds = task_creds(task)
     # the old path is looked up whole first, as the kernel does (a missing old name is
     # ENOENT even when the new path's parent is not a directory); with AT_SYMLINK_FOLLOW
@@ -189,11 +187,21 @@ def do_link(kernel, task, olddir, old_addr, newdir, new_addr, flags):
     path = read_path(kernel, task, old_addr)
     if isinstance(path, Error):
         return path
+    if not path and flags & ffi.AT_EMPTY_PATH:
+        # the descriptor itself (olddir; AT_FDCWD: the cwd, a directory: EPERM)
+        if not _may_link_descriptors(kernel, task):
+            return Error(errno.ENOENT)
+        where = b"cwd" if olddir == AT_FDCWD else b"fd/%d" % olddir
+        return _link_object(kernel, task, HostObject(b"/proc/%d/%s" % (task.tid, where)),
+                            newdir, new_addr, errno.EBADF)
     found = kernel.vfs.resolve(
         task, olddir, path, follow,
-        lambda comps, _n, _t: p.WalkOpen(creds, comps, int(follow), os.O_PATH, 0))
+        lambda comps, _n, _t: p.WalkOpen(creds, comps, int(follow), os.O_PATH, 0),
+        objects=follow)
     if isinstance(found, HostObject):
-        return Error(errno.EOPNOTSUPP)  # a /proc link to a nameless file: not emulated yet
+        # a /proc/PID/fd link of the caller's: the object (an O_TMPFILE file has no
+        # name to walk, a renamed one another name)
+        return _link_object(kernel, task, found, newdir, new_addr, errno.ENOENT)
     if isinstance(found, Error) or not isinstance(found.resp, p.RFd):
         return answer(found)
     close_found(found)
@@ -205,6 +213,30 @@ def do_link(kernel, task, olddir, old_addr, newdir, new_addr, flags):
         return p.Link(creds, target if target is not None else old, new)
 
     return _two_paths(kernel, task, olddir, old_addr, newdir, new_addr, make)
+
+
+def _may_link_descriptors(kernel, task) -> bool:
+    """linkat(2) with AT_EMPTY_PATH wants CAP_DAC_READ_SEARCH, or (Linux 6.10) a file
+    the caller opened itself with the credentials it still has, which only the opener
+    could tell. A process may always link its own descriptor through /proc/self/fd
+    (AT_SYMLINK_FOLLOW), so where the sandbox shows /proc, AT_EMPTY_PATH gives nothing
+    more and is allowed too; where a profile hides it, the capability is needed."""
+    if task.creds().cap_eff >> ffi.CAPABILITIES["CAP_DAC_READ_SEARCH"] & 1:
+        return True
+    return not kernel.vfs.is_hidden(kernel.vfs.proc)
+
+
+def _link_object(kernel, task, obj: HostObject, newdir, new_addr, missing: int):
+    """Name the object `obj` at the new path: its descriptor goes to the gofer."""
+    try:
+        fd = kernel.vfs.open_object(obj)
+    except OSError as exc:
+        return Error(missing if exc.errno == errno.ENOENT else exc.errno or errno.EIO)
+    try:
+        creds = task_creds(task)
+        return _named(kernel, task, newdir, new_addr, lambda comps: p.LinkFd(creds, comps, fd))
+    finally:
+        os.close(fd)
 
 
 def link(kernel, task, args):

@@ -263,6 +263,87 @@ def test_relative_paths_after_setuid_need_no_search_on_the_cwd_ancestors(
         assert f"{refused} EACCES" in lines, res.stdout
 
 
+LINK_OBJECTS = textwrap.dedent("""
+    import ctypes, errno, os, tempfile
+    libc = ctypes.CDLL(None, use_errno=True)
+    AT_FDCWD, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH = -100, 0x400, 0x1000
+    os.chdir(tempfile.mkdtemp(dir="."))   # natively first, then in the sandbox: apart
+    os.chmod(".", 0o777)
+
+    def t(name, f):
+        try:
+            r = f()
+            print(name, "ok", "" if r is None else r)
+        except OSError as e:
+            print(name, errno.errorcode[e.errno])
+
+    def linkat(olddir, old, new, flags):
+        if libc.linkat(olddir, old.encode(), AT_FDCWD, new.encode(), flags) < 0:
+            raise OSError(ctypes.get_errno(), new)
+
+    def via_proc(fd, new, flags=AT_SYMLINK_FOLLOW):
+        linkat(AT_FDCWD, f"/proc/self/fd/{fd}", new, flags)
+
+    def content(name):
+        with open(name) as f:
+            return f.read()
+
+    tmp = os.open(".", os.O_TMPFILE | os.O_RDWR, 0o640)
+    os.write(tmp, b"anon")
+    t("tmpfile-listed", lambda: sorted(os.listdir(".")))
+    t("tmpfile-proc", lambda: via_proc(tmp, "named"))
+    t("tmpfile-named", lambda: content("named"))
+    t("tmpfile-again", lambda: via_proc(tmp, "named"))
+    t("tmpfile-empty-path", lambda: linkat(tmp, "", "named2", AT_EMPTY_PATH))
+    t("tmpfile-nlink", lambda: os.fstat(tmp).st_nlink)
+    t("empty-path-without-flag", lambda: linkat(tmp, "", "named3", 0))
+    t("proc-without-follow", lambda: via_proc(tmp, "named4", 0))
+    t("into-missing-dir", lambda: via_proc(tmp, "nodir/x"))
+    excl = os.open(".", os.O_TMPFILE | os.O_RDWR | os.O_EXCL, 0o600)
+    t("tmpfile-excl", lambda: via_proc(excl, "excl"))
+    with open("r1", "w") as f:
+        f.write("moved")
+    moved = os.open("r1", os.O_RDONLY)
+    os.rename("r1", "r2")
+    t("renamed", lambda: via_proc(moved, "r3"))
+    t("renamed-same", lambda: os.stat("r3").st_ino == os.stat("r2").st_ino)
+    gone = os.open("r2", os.O_RDONLY)
+    os.unlink("r2")
+    os.unlink("r3")
+    t("deleted", lambda: via_proc(gone, "back"))
+    t("directory", lambda: via_proc(os.open(".", os.O_RDONLY | os.O_DIRECTORY), "dir"))
+    t("cwd-empty-path", lambda: linkat(AT_FDCWD, "", "cwd", AT_EMPTY_PATH))
+    t("bad-fd", lambda: linkat(999, "", "bad", AT_EMPTY_PATH))
+    os.mkdir("pub", 0o777)
+    os.chmod("pub", 0o777)
+    os.setgroups([])
+    os.setresgid(1000, 1000, 1000)
+    os.setresuid(1000, 1000, 1000)
+    # root's file, mode 0640: protected_hardlinks refuses uid 1000 a link to it
+    t("others-file", lambda: via_proc(tmp, "pub/taken"))
+    own = os.open("pub", os.O_TMPFILE | os.O_RDWR, 0o600)
+    t("own-tmpfile", lambda: via_proc(own, "pub/mine"))
+    t("own-owner", lambda: os.stat("pub/mine").st_uid)
+    t("listed", lambda: sorted(os.listdir(".")) + sorted(os.listdir("pub")))
+""")
+
+
+@pytest.mark.parametrize("mode", ["direct", "gofer"])
+def test_linkat_names_the_object_behind_a_descriptor(mode, workdir):
+    """linkat of /proc/self/fd/N (AT_SYMLINK_FOLLOW) or of a descriptor (AT_EMPTY_PATH)
+    links the object, not a name read from the link: an O_TMPFILE file (which has
+    none), a renamed file; a deleted one, an O_EXCL tmpfile, a directory are refused,
+    and uid 1000 gets protected_hardlinks' answer, as natively."""
+    res = _same(["python3", "-c", LINK_OBJECTS], workdir, extra=("--file-access", mode))
+    lines = res.stdout.splitlines()
+    for want in ("tmpfile-proc ok ", "tmpfile-named ok anon", "tmpfile-again EEXIST",
+                 "tmpfile-empty-path ok ", "tmpfile-nlink ok 2", "tmpfile-excl ENOENT",
+                 "renamed ok ", "renamed-same ok True", "deleted ENOENT",
+                 "directory EPERM", "others-file EPERM", "own-tmpfile ok ",
+                 "own-owner ok 1000"):
+        assert want in lines, res.stdout
+
+
 def test_getcwd_is_relative_to_the_sandbox_root(busybox_root):
     # another root: the host's path of that directory must not show through
     res = run_do(["--root", str(busybox_root), "--cwd", "/data", "--",

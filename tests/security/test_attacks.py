@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import run_native
+from tests.conftest import Result, do_args, run_native, sandvisor_cmd
 from tests.security.conftest import (alive, assert_held, comm, descendants, finish,
                                      results, run_sandbox, start_do, wait_for)
 
@@ -167,6 +167,38 @@ def test_scm_rights_fds_stay_inside(sec_root, secret):
         if k.startswith(("openat_up", "magic_up", "openat_root", "fchdir_up")):
             assert v in ("ENOENT", "ENOTDIR"), (k, v)
     assert got["stat_sock_inside"] == "ok"  # the unix socket bound by a ../ path is inside
+
+
+def test_linkat_gives_a_held_host_file_no_name_inside(sec_root, secret, security_progs,
+                                                     tmp_path):
+    """The application holds a host file from outside the root (its stdin). A link
+    through /proc/self/fd/0 or AT_EMPTY_PATH would give it a name inside, reachable
+    by path: the kernel links nothing across mounts (EXDEV) and every mount of the
+    view is the sandbox's own, even a volume of the file's own directory. Natively,
+    on the same filesystem, both links are made: the attempt is a real one."""
+    native_dir = tmp_path / "native"
+    native_dir.mkdir()
+    held = native_dir / "held"
+    held.write_text("held")
+    with open(held) as stdin:
+        native = subprocess.run([str(security_progs["attack"]), "link_held", "/nonexistent",
+                                 str(native_dir)], stdin=stdin, capture_output=True,
+                                text=True, timeout=60)
+    got = results(native)
+    assert got["vol_follow"] == got["vol_empty"] == "ok", native.stdout
+    with open(secret.path) as stdin:
+        proc = subprocess.run(
+            sandvisor_cmd() + do_args(["--root", str(sec_root), "-v", f"{secret.dir}:/vol",
+                                       "--timeout", "60", "--", "/bin/attack", "link_held",
+                                       str(secret.path), "/vol"]),
+            stdin=stdin, capture_output=True, text=True, timeout=90, cwd="/tmp")
+    res = Result(proc.returncode, proc.stdout, proc.stderr)
+    assert_held(res, secret)
+    got = results(res)
+    assert got == {"vol_follow": "EXDEV", "vol_empty": "EXDEV", "rw_follow": "EXDEV",
+                   "rw_empty": "EXDEV", "reopen_vol": "ENOENT"}, res.stdout + res.stderr
+    assert sorted(os.listdir(secret.dir)) == ["evil.sh", "secret"]
+    assert os.stat(secret.path).st_nlink == 1
 
 
 def test_init_memory_not_writable(sec_root, secret):

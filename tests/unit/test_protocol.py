@@ -17,6 +17,7 @@ KIND_STRATEGIES = {
     p.I32: st.integers(-2**31, 2**31 - 1), p.U64: st.integers(0, 2**64 - 1),
     p.I64: st.integers(-2**63, 2**63 - 1), p.BYTES: st.binary(max_size=200),
     p.PATH: paths, "creds": creds,
+    p.FD: st.just(-1),   # travels beside the message, decoded as -1 (test_link_fd.py)
 }
 
 

@@ -1290,6 +1290,22 @@ static int a_protnone(void) {
     return 0;
 }
 
+/* linkat of a descriptor the application was handed from outside (stdin, opened on the
+   host): a name for it inside would reach a host file through the root. Into DIR (a
+   volume of the secret's own directory: the same filesystem) and /rw (the overlay). */
+static int a_link_held(const char *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/held_follow", dir);
+    rep("vol_follow", linkat(AT_FDCWD, "/proc/self/fd/0", AT_FDCWD, path, AT_SYMLINK_FOLLOW));
+    snprintf(path, sizeof path, "%s/held_empty", dir);
+    rep("vol_empty", linkat(0, "", AT_FDCWD, path, AT_EMPTY_PATH));
+    rep("rw_follow", linkat(AT_FDCWD, "/proc/self/fd/0", AT_FDCWD, "/rw/held_follow",
+                            AT_SYMLINK_FOLLOW));
+    rep("rw_empty", linkat(0, "", AT_FDCWD, "/rw/held_empty", AT_EMPTY_PATH));
+    try_open("reopen_vol", AT_FDCWD, "/rw/held_follow", O_RDONLY);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "bigargs-child")) { printf("child ran argc=%d\n", argc); return 0; }
     if (argc < 2) { fprintf(stderr, "usage: attack NAME [ARGS]\n"); return 2; }
@@ -1339,6 +1355,7 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "init_mem")) return a_init_mem();
     if (!strcmp(a, "protnone")) return a_protnone();
     if (!strcmp(a, "init_fds")) return a_init_fds();
+    if (!strcmp(a, "link_held")) return a_link_held(argv[3]);
     fprintf(stderr, "unknown attack %s\n", a);
     return 2;
 }
