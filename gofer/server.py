@@ -161,10 +161,12 @@ class Gofer:
                                                                       _CLOEXEC)
             except ConnectionResetError:
                 return
-            if not size:
+            fds = ffi.received_fds(ancdata)   # closed below: handle() does not keep them
+            if not size:   # the end (or an empty message: the same to a SEQPACKET reader)
+                for extra in fds:
+                    os.close(extra)
                 return
             data = buf[:size].tobytes()
-            fds = ffi.received_fds(ancdata)   # closed below: handle() does not keep them
             # more came than fit: the kernel closed the rest, and the count is wrong
             sent = len(fds) + bool(flags & _CTRUNC)
             try:
@@ -265,9 +267,12 @@ class Gofer:
                 start, below = fd, -1
                 if up:
                     self.become(req.creds)
+                    mine = len(opened)
                     for _ in range(up):
                         start, below = os.open("..", _DIR_FLAGS, dir_fd=start), start
                         opened.append(start)
+                        if len(opened) - mine > 2:   # only the last two are needed
+                            os.close(opened.pop(mine))
                 found.append((path[:depth], start, below, os.fstat(start)))
             self.become(_OWN)
             for names, _start, _below, st in filter(None, found):

@@ -59,8 +59,9 @@ Builder = Callable[[tuple[bytes, ...], bool, bool], "p.Message | Error"]
 def _still_below(base: Base | None, stack: list[bytes], target: bytes = b"") -> Base | None:
     """Where the walk now is, relative to where it started: a '..' above the start
     moves the base to its parent (as Linux walks '..' from the cwd's own dentry); an
-    absolute symlink restarts at the root, whose walk checks every ancestor."""
-    if base is None or target[:1] == b"/":
+    absolute symlink restarts at the root, whose walk checks every ancestor, and so
+    does a walk that climbed to the root itself."""
+    if base is None or target[:1] == b"/" or not stack:
         return None
     depth = len(base.comps)
     if len(stack) < depth and tuple(stack) == base.comps[:len(stack)]:

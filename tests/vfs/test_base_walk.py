@@ -15,7 +15,7 @@ import tempfile
 import threading
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from gofer import protocol as p
 from gofer.client import GoferClient
@@ -199,6 +199,29 @@ def test_base_walk_keeps_the_base_descriptor_and_leaks_none(tree):
     assert len(open_fds()) == held
 
 
+def test_base_walk_up_a_deep_chain_holds_two_descriptors_at_a_time(tree):
+    """'..' from a cwd deeper than the descriptors left to open: the walk up keeps only
+    where it is and the directory below (found in review: it kept them all, and EMFILE
+    came back as EACCES)."""
+    import resource
+    tmp, server, base = tree
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    limit = max(open_fds()) + 20
+    free = limit - len(open_fds())          # holes below the highest count too
+    chain = tmp / "locked" / "open" / "deep"
+    for _ in range(free + 20):
+        chain = chain / "d"
+        chain.mkdir()
+    fd = base(str(chain.relative_to(tmp)))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+    try:
+        resp, _fd = server.dispatch_at(p.Stat(USER, LOCKED_OPEN + (b"f",), 0),
+                                       ((2, fd, free + 21),))
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert isinstance(resp, p.RData), resp
+
+
 def test_at_base_message_carries_exactly_one_descriptor(tree):
     _tmp, server, base = tree
     inner = p.encode(p.Stat(USER, LOCKED_OPEN + (b"f",), 0))
@@ -237,6 +260,21 @@ def test_at_base_over_the_channel_closes_what_it_received(tree):
     assert isinstance(answers[0], p.RData)
     assert answers[1] == p.RError(errno.EACCES)              # served from the root
     assert answers[2] == p.RError(errno.EPROTO)
+    ours.close()
+    theirs.close()
+    assert len(open_fds()) == before - 2
+
+
+def test_serve_loop_closes_descriptors_that_came_with_an_empty_message(tree):
+    """An empty message ends serving (to a SEQPACKET reader it reads as the end); what
+    came with it is closed all the same (found in review)."""
+    _tmp, server, base = tree
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    server.sock = theirs
+    fd = base("locked/open")
+    before = len(open_fds())
+    ours.sendmsg([b""], ffi.rights(fd))
+    server.serve()
     ours.close()
     theirs.close()
     assert len(open_fds()) == before - 2
@@ -348,7 +386,7 @@ def _native_lookups(scratch: str, cwd: str, queries, follow: bool):
 
 
 _MODES = st.sampled_from([0o700, 0o711, 0o755, 0o777])
-_NAMES = ["a", "b", "c", "l"]
+_NAMES = ["a", "b", "c", "l", "L"]
 _component = st.sampled_from(_NAMES + [".", ".."])
 _names = st.lists(st.sampled_from(_NAMES), min_size=1, max_size=3)
 _rel = st.lists(_component, min_size=1, max_size=6).map("/".join)
@@ -357,17 +395,20 @@ _target = st.builds(lambda absolute, body: ("/" if absolute else "") + body,
 _entry = st.tuples(_names, st.sampled_from(["dir", "file", "link"]), _MODES, _target)
 
 
+# up to the sandbox root from a cwd it may search, then into /L (found in review)
+@example(entries=[(["a"], "dir", 0o755, "x")], cwd=[("a", 0o777)], queries=["../../L/a"],
+         follow=False, top=("D", 0o755))
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(entries=st.lists(_entry, max_size=12),
        cwd=st.lists(st.tuples(st.sampled_from(_NAMES), _MODES), min_size=1, max_size=3),
        queries=st.lists(st.builds(lambda absolute, body: ("/" if absolute else "") + body,
                                   st.booleans(), _rel), min_size=1, max_size=8),
-       follow=st.booleans())
+       follow=st.booleans(), top=st.sampled_from([("L", 0o700)]) | st.tuples(st.just("D"), _MODES))
 def test_vfs_relative_lookups_as_a_non_root_caller_match_the_kernel(entries, cwd, queries,
-                                                                   follow):
-    """uid 1000 in a cwd under /L, a directory (mode 0700, root's) it cannot search,
-    on random trees of directories of random modes below it. The VFS over a gofer
+                                                                   follow, top):
+    """uid 1000 in a cwd under /L, a directory (mode 0700, root's) it cannot search, or
+    under /D (of a random mode), on random trees of directories of random modes below it. The VFS over a gofer
     channel (so through AtBase) resolves each query to what the kernel opens for the
     same caller chrooted there, or fails with the same errno: relative and absolute
     paths with '.' and '..', symlinks with any of those as targets; every lookup in a
@@ -375,19 +416,22 @@ def test_vfs_relative_lookups_as_a_non_root_caller_match_the_kernel(entries, cwd
     scratch = tempfile.mkdtemp(prefix="vfs-base-")
     os.chmod(scratch, 0o755)
     os.mkdir(os.path.join(scratch, "L"), 0o700)
+    if top[0] != "L":
+        os.mkdir(os.path.join(scratch, top[0]))
+        os.chmod(os.path.join(scratch, top[0]), top[1])
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     root_fd = os.open(scratch, os.O_PATH | os.O_DIRECTORY)
     server = Gofer(theirs, root_fd)
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
     try:
-        here = os.path.join(scratch, "L")
+        here = os.path.join(scratch, top[0])
         for name, mode in cwd:                     # the cwd's chain below L
             here = os.path.join(here, name)
             if not os.path.lexists(here):
                 os.mkdir(here)
                 os.chmod(here, mode)
-        cwd = ["L"] + [name for name, _mode in cwd]
+        cwd = [top[0]] + [name for name, _mode in cwd]
         for parts, kind, mode, target in entries:
             parent = os.path.join(scratch, "L", *parts[:-1])
             path = os.path.join(parent, parts[-1])
