@@ -56,12 +56,16 @@ class Base(NamedTuple):
 Builder = Callable[[tuple[bytes, ...], bool, bool], "p.Message | Error"]
 
 
-def _still_below(base: Base | None, stack: list[bytes], target: bytes = b"") -> Base | None:
+def _still_below(base: Base | None, stack: list[bytes], target: bytes = b"",
+                 home: Base | None = None) -> Base | None:
     """Where the walk now is, relative to where it started: a '..' above the start
     moves the base to its parent (as Linux walks '..' from the cwd's own dentry); an
     absolute symlink restarts at the root, whose walk checks every ancestor, and so
-    does a walk that climbed to the root itself."""
-    if base is None or target[:1] == b"/" or not stack:
+    does a walk that climbed to the root itself. Under RESOLVE_IN_ROOT the root is
+    the dirfd, `home`: an absolute symlink restarts there."""
+    if target[:1] == b"/":
+        return home
+    if base is None or not stack:
         return None
     depth = len(base.comps)
     if len(stack) < depth and tuple(stack) == base.comps[:len(stack)]:
@@ -71,10 +75,9 @@ def _still_below(base: Base | None, stack: list[bytes], target: bytes = b"") -> 
     return base
 
 
-def _searches_all(task) -> bool:
-    """Whether the caller's file access ignores directory modes: root (fsuid 0) that
-    kept its file capabilities (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH)."""
-    creds = task_creds(task)
+def _searches_all(creds: p.Creds) -> bool:
+    """Whether file access with `creds` ignores directory modes: root that kept its
+    file capabilities (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH)."""
     return creds.uid == 0 and not creds.drop
 
 
@@ -123,24 +126,34 @@ class VFS:
     # -- the resolution loop -------------------------------------------------
     def resolve(self, task, dirfd: int, path: bytes, follow: bool, build: Builder,
                 root: tuple[bytes, ...] = (), resolve: int = 0,
-                objects: bool = False) -> Found | Error:
+                objects: bool = False, creds: p.Creds | None = None) -> Found | Error:
         """`root` confines the walk (RESOLVE_IN_ROOT); `resolve` holds openat2's other
         RESOLVE_ flags: with BENEATH leaving the root is EXDEV instead, with NO_SYMLINKS
         following any symlink is ELOOP, with NO_MAGICLINKS following a /proc magic link.
         `objects`: a final /proc/PID/fd link of the caller's, followed, is the object
         itself (a HostObject) whatever it points to, as for linkat; otherwise only an
-        object without a path is, and the others' targets are followed by name."""
+        object without a path is, and the others' targets are followed by name.
+        `creds`: whose lookup it is, for the search checks the VFS makes itself (dots);
+        the caller's filesystem ids unless given (access(2) walks with the real ids)."""
         begun = self.start(task, dirfd, path, root)
         if isinstance(begun, Error):
             return begun
         stack, pending = begun
-        base = Base(tuple(stack), task.tid, dirfd) if path[:1] != b"/" and stack else None
-        return self.run(task, stack, pending, follow, build, root, resolve, base, objects)
+        # under RESOLVE_IN_ROOT an absolute path starts at the dirfd too
+        base = Base(tuple(stack), task.tid, dirfd) \
+            if stack and (path[:1] != b"/" or root) else None
+        return self.run(task, stack, pending, follow, build, root, resolve, base, objects,
+                        creds)
 
     def run(self, task, stack: list[bytes], pending: list[bytes], follow: bool,
             build: Builder, root: tuple[bytes, ...] = (), resolve: int = 0,
-            base: Base | None = None, objects: bool = False) -> Found | Error:
-        """`base`: where a relative path started (see _call); `objects`: see resolve."""
+            base: Base | None = None, objects: bool = False,
+            creds: p.Creds | None = None) -> Found | Error:
+        """`base`: where a relative path started (see _call); `objects`, `creds`: see
+        resolve."""
+        if creds is None:
+            creds = task_creds(task)
+        home = base if root and base is not None and base.comps == tuple(root) else None
         beneath = bool(resolve & ffi.RESOLVE_BENEATH)
         trailing = bool(pending) and pending[-1] == b"" and len(pending) > 1
         pending = [c for c in pending if c]
@@ -160,7 +173,7 @@ class VFS:
                 # directory needs, dots included)
                 if names:
                     walked = list(self._subst(task, tuple(stack + names), True))
-                    found = self._search(task, walked, base)
+                    found = self._search(creds, walked, base)
                     if isinstance(found.resp, p.RSymlink):
                         refused = self._refused(found, walked, resolve)
                         if refused is not None:
@@ -170,15 +183,15 @@ class VFS:
                         if isinstance(spliced, Error):
                             return spliced
                         stack = spliced
-                        base = _still_below(base, stack, found.resp.target)
+                        base = _still_below(base, stack, found.resp.target, home)
                         continue
                     if isinstance(found.resp, p.RError):
                         return Error(found.resp.errno)
                     stack = walked
-                elif not _searches_all(task):
+                elif not _searches_all(creds):
                     # the dot is looked up where the walk stands: the cwd, or where the
                     # last dot left it (root with its file capabilities may search any)
-                    found = self._search(task, list(stack), base)
+                    found = self._search(creds, list(stack), base)
                     if isinstance(found.resp, p.RError):
                         return Error(found.resp.errno)
                 dot = pending.pop()
@@ -216,7 +229,7 @@ class VFS:
                 if isinstance(spliced, Error):
                     return spliced
                 stack = spliced
-                base = _still_below(base, stack, found.resp.target)
+                base = _still_below(base, stack, found.resp.target, home)
                 last_is_name = True
                 continue
             return found
@@ -263,8 +276,8 @@ class VFS:
         host /proc entry."""
         return self._in_proc(lambda: os.open(obj.path, os.O_PATH | os.O_CLOEXEC))
 
-    def _search(self, task, comps: list[bytes], base: Base | None = None) -> Found:
-        return self._call(p.Search(task_creds(task), tuple(comps)), tuple(comps), base)
+    def _search(self, creds: p.Creds, comps: list[bytes], base: Base | None = None) -> Found:
+        return self._call(p.Search(creds, tuple(comps)), tuple(comps), base)
 
     def _call(self, req: p.Message, comps: tuple[bytes, ...],
               base: Base | None = None) -> Found:

@@ -112,8 +112,10 @@ def do_access(kernel, task, dirfd: int, path_addr: int, mode: int, flags: int):
     ident = task.creds()
     creds = ident.fs_creds() if flags & ffi.AT_EACCESS else ident.real_creds()
     follow = not flags & ffi.AT_SYMLINK_NOFOLLOW
+    # without AT_EACCESS the whole walk is the real ids', dots included
     found = kernel.vfs.resolve(task, dirfd, path, follow,
-                               lambda comps, _n, _t: p.Access(creds, comps, int(follow), mode))
+                               lambda comps, _n, _t: p.Access(creds, comps, int(follow), mode),
+                               creds=creds)
     return answer(found)
 
 

@@ -44,6 +44,27 @@ SCRIPT = textwrap.dedent("""\
     ]
     for name, path, flags, resolve in cases:
         print(f"{name}: {openat2(dirfd, path, flags, resolve)}")
+    # as uid 1000 from a directory below ones it cannot search (base: 0700, root's):
+    # the dirfd is the root, reached with no search of its ancestors, absolute paths
+    # and symlinks included
+    os.makedirs(f"{base}/o/d")
+    os.chmod(f"{base}/o", 0o777)
+    open(f"{base}/o/f", "w").close()
+    os.symlink("/f", f"{base}/o/abs")
+    os.symlink("/d/../f", f"{base}/o/absdots")
+    os.symlink("f", f"{base}/o/rel")
+    inner = os.open(f"{base}/o", os.O_PATH | os.O_DIRECTORY)
+    os.setgroups([])
+    os.setresgid(1000, 1000, 1000)
+    os.setresuid(1000, 1000, 1000)
+    for name, path, resolve in [("uid 1000 in root, absolute", "/f", IN_ROOT),
+                                ("uid 1000 in root, absolute link", "abs", IN_ROOT),
+                                ("uid 1000 in root, absolute link with dots", "absdots", IN_ROOT),
+                                ("uid 1000 in root, relative link", "rel", IN_ROOT),
+                                ("uid 1000 in root, above the root", "../../f", IN_ROOT),
+                                ("uid 1000 beneath", "d/../f", BENEATH),
+                                ("uid 1000 plain", "f", 0)]:
+        print(f"{name}: {openat2(inner, path, os.O_PATH, resolve)}")
     """)
 
 
@@ -61,6 +82,7 @@ def test_openat2_resolve_flags_match_native(script, tmp_path):
     assert native.returncode == 0, native.stderr
     assert "symlink in the middle: ELOOP" in native.stdout      # the cases can tell
     assert "magic link: ELOOP" in native.stdout
+    assert "uid 1000 in root, absolute link: ok" in native.stdout
     assert (inside.returncode, inside.stdout) == (0, native.stdout), inside.stderr
 
 

@@ -344,6 +344,46 @@ def test_linkat_names_the_object_behind_a_descriptor(mode, workdir):
         assert want in lines, res.stdout
 
 
+ACCESS_REAL_IDS = textwrap.dedent("""
+    import ctypes, errno, os, shutil, tempfile
+    libc = ctypes.CDLL(None, use_errno=True)
+    # under /tmp: every ancestor searchable, so a walk from the root is not refused
+    # before the dots are (natively and in the sandbox: each its own)
+    top = tempfile.mkdtemp()
+    os.chdir(top)
+    os.chmod(".", 0o755)
+    os.makedirs("c/sub")
+    os.makedirs("d/sub")
+    for d, mode in (("c", 0o700), ("c/sub", 0o700), ("d", 0o711), ("d/sub", 0o700)):
+        os.chmod(d, mode)
+    for f in ("x", "c/y", "d/x"):
+        open(f, "w").close()
+        os.chmod(f, 0o644)
+    os.chdir("c")                          # root's, 0700: the real uid cannot search it
+    os.setgroups([])
+    os.setresgid(1000, 0, 0)               # a set-uid-root program: real ids 1000,
+    os.setresuid(1000, 0, 0)               # effective and filesystem ids 0
+    for q in ("../x", "./y", "y", ".", "sub/../y", "sub/.", "../d/sub/../x", "../d/x"):
+        for flags in (0, 0x200):           # AT_EACCESS: the effective ids instead
+            rc = libc.faccessat(-100, q.encode(), os.R_OK, flags)
+            print(q, flags, "ok" if rc == 0 else errno.errorcode[ctypes.get_errno()])
+    shutil.rmtree(top)
+""")
+
+
+@pytest.mark.parametrize("mode", ["direct", "gofer"])
+def test_access_walks_with_the_real_ids_dots_included(mode, workdir):
+    """access(2) without AT_EACCESS looks the whole path up as the real uid, '.' and
+    '..' included: a set-uid-root caller whose real uid cannot search its cwd, or a
+    directory before a '..', is refused, as natively (found in review: the dots were
+    checked with the filesystem ids)."""
+    res = _same(["python3", "-c", ACCESS_REAL_IDS], workdir, extra=("--file-access", mode))
+    lines = res.stdout.splitlines()
+    for want in ("../x 0 EACCES", "../x 512 ok", "./y 0 EACCES", "y 0 EACCES", "y 512 ok",
+                 "sub/../y 0 EACCES", "../d/sub/../x 0 EACCES", "../d/sub/../x 512 ok"):
+        assert want in lines, res.stdout
+
+
 def test_getcwd_is_relative_to_the_sandbox_root(busybox_root):
     # another root: the host's path of that directory must not show through
     res = run_do(["--root", str(busybox_root), "--cwd", "/data", "--",
