@@ -25,6 +25,14 @@ MAXSYMLINKS = 40
 _ANON = re.compile(rb"^(pipe|socket|anon_inode):")
 _DOTS = (b".", b"..")
 _BASE_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+# A process's own /proc/PID/{fd,fdinfo} (or task/TID/...) and its cwd/root/exe links:
+# Linux lets the process itself there even when it is not dumpable (after a setuid
+# without exec: root's, 0500), by thread group, not by credentials.
+_OWN_DIRS = (b"fd", b"fdinfo")
+_OWN_LINKS = (b"cwd", b"root", b"exe")
+# what may be asked there with the server's own credentials: looking, never changing
+_LOOKS = (p.Stat, p.Statx, p.Readlink, p.Access, p.Search, p.Getxattr, p.Listxattr)
+_SERVER = p.Creds()
 
 
 class Found(NamedTuple):
@@ -173,7 +181,7 @@ class VFS:
                 # directory needs, dots included)
                 if names:
                     walked = list(self._subst(task, tuple(stack + names), True))
-                    found = self._search(creds, walked, base)
+                    found = self._search(self._searcher(task, walked, creds), walked, base)
                     if isinstance(found.resp, p.RSymlink):
                         refused = self._refused(found, walked, resolve)
                         if refused is not None:
@@ -191,7 +199,8 @@ class VFS:
                 elif not _searches_all(creds):
                     # the dot is looked up where the walk stands: the cwd, or where the
                     # last dot left it (root with its file capabilities may search any)
-                    found = self._search(creds, list(stack), base)
+                    found = self._search(self._searcher(task, stack, creds), list(stack),
+                                         base)
                     if isinstance(found.resp, p.RError):
                         return Error(found.resp.errno)
                 dot = pending.pop()
@@ -215,6 +224,12 @@ class VFS:
             req = build(comps, is_name, trailing)
             if isinstance(req, Error):
                 return req
+            if self.proc[0] in comps[:1] and self._own_proc(task, comps) and (
+                    type(req) in _LOOKS
+                    or (type(req) is p.WalkOpen and not req.flags & os.O_CREAT)):
+                # an open there is then made by the caller itself (CONTINUE,
+                # syscalls/file.py), and a link met is followed by its text as the caller
+                req = req._replace(creds=_SERVER)
             found = self._call(req, comps, base)
             if isinstance(found.resp, p.RSymlink):
                 refused = self._refused(found, comps, resolve)
@@ -275,6 +290,27 @@ class VFS:
         """An O_PATH descriptor of the object a HostObject names, through the owner's
         host /proc entry."""
         return self._in_proc(lambda: os.open(obj.path, os.O_PATH | os.O_CLOEXEC))
+
+    def _own_proc(self, task, comps) -> bool:
+        """Whether `comps` is, in the caller's own /proc/PID (or its task/TID), its fd
+        or fdinfo directory, a name in one, or its cwd, root or exe link."""
+        n = len(self.proc)
+        tail = comps[n:]
+        if comps[:n] != self.proc or len(tail) < 2 or not tail[0].isdigit() or \
+                self.host_tid(task, int(tail[0])) is None:
+            return False
+        if len(tail) >= 4 and tail[1] == b"task":
+            if not tail[2].isdigit() or self.host_tid(task, int(tail[2])) is None:
+                return False
+            tail = tail[2:]
+        return (tail[1] in _OWN_DIRS and len(tail) <= 3) or \
+            (tail[1] in _OWN_LINKS and len(tail) == 2)
+
+    def _searcher(self, task, comps, creds: p.Creds) -> p.Creds:
+        """Whose search of directory `comps` it is (see _own_proc)."""
+        if comps and comps[0] == self.proc[0] and self._own_proc(task, tuple(comps)):
+            return _SERVER
+        return creds
 
     def _search(self, creds: p.Creds, comps: list[bytes], base: Base | None = None) -> Found:
         return self._call(p.Search(creds, tuple(comps)), tuple(comps), base)

@@ -384,6 +384,52 @@ def test_access_walks_with_the_real_ids_dots_included(mode, workdir):
         assert want in lines, res.stdout
 
 
+OWN_PROC_AFTER_SETUID = textwrap.dedent("""
+    import errno, os
+    f = os.open("/etc/hostname", os.O_RDONLY)
+    os.setgroups([])
+    os.setresgid(1000, 1000, 1000)
+    os.setresuid(1000, 1000, 1000)         # no exec after: not dumpable, /proc/self root's
+
+    def t(name, fn):
+        try:
+            print(name, "ok", fn())
+        except OSError as e:
+            print(name, errno.errorcode[e.errno])
+
+    t("listdir", lambda: str(f) in os.listdir("/proc/self/fd"))
+    t("readlink", lambda: os.readlink(f"/proc/self/fd/{f}"))
+    t("stat", lambda: os.stat(f"/proc/self/fd/{f}").st_size > 0)
+    t("lstat", lambda: oct(os.lstat(f"/proc/self/fd/{f}").st_mode))
+    t("open", lambda: os.read(os.open(f"/proc/self/fd/{f}", os.O_RDONLY), 2))
+    t("dev-fd", lambda: os.stat(f"/dev/fd/{f}").st_size > 0)
+    t("fdinfo", lambda: open(f"/proc/self/fdinfo/{f}").read().startswith("pos:"))
+    t("thread", lambda: os.readlink(f"/proc/thread-self/fd/{f}"))
+    t("task", lambda: os.readlink(f"/proc/{os.getpid()}/task/{os.getpid()}/fd/{f}"))
+    t("dotdot", lambda: os.stat("/proc/self/fd/../status").st_size)
+    t("cwd", lambda: os.readlink("/proc/self/cwd") == os.getcwd())
+    t("exe", lambda: os.path.basename(os.readlink("/proc/self/exe")).startswith("python"))
+    t("environ", lambda: len(open("/proc/self/environ", "rb").read()))
+    t("init-fd", lambda: os.listdir("/proc/1/fd"))
+""")
+
+
+@pytest.mark.parametrize("mode", ["direct", "gofer"])
+@pytest.mark.parametrize("platform", ["unotify", "ptrace"])
+def test_own_proc_fd_after_setuid_without_exec(platform, mode, workdir):
+    """A process that dropped its ids and did not exec is not dumpable: its /proc/PID
+    is root's, yet Linux lets it into its own fd and fdinfo directories and links (by
+    thread group, not by ids), not into others' nor its root-only files."""
+    res = _same(["python3", "-c", OWN_PROC_AFTER_SETUID], workdir,
+                extra=("--platform", platform, "--file-access", mode))
+    lines = res.stdout.splitlines()
+    for want in ("listdir ok True", "readlink ok /etc/hostname", "stat ok True",
+                 "open ok b'vm'", "fdinfo ok True", "thread ok /etc/hostname",
+                 "task ok /etc/hostname", "cwd ok True", "environ EACCES",
+                 "init-fd EACCES"):
+        assert want in lines, res.stdout
+
+
 def test_getcwd_is_relative_to_the_sandbox_root(busybox_root):
     # another root: the host's path of that directory must not show through
     res = run_do(["--root", str(busybox_root), "--cwd", "/data", "--",
