@@ -57,11 +57,10 @@ def do_open(kernel, task, dirfd: int, path_addr: int, flags: int, mode: int,
             return Error(errno.EXDEV)
     found = kernel.vfs.resolve(task, dirfd, path, follow, build, root, resolve)
     if isinstance(found, HostObject):
-        kernel.gofer.as_sentry()   # reopened by the sentry, as root, as before
-        try:
-            return InjectFd(os.open(found.path, (flags & ~_CREATE_BITS) | os.O_CLOEXEC), cloexec)
-        except OSError as exc:
-            return Error(exc.errno)
+        # the caller's own pipe, socket or anonymous inode through its /proc/PID/fd
+        # link: reopened by the caller itself, as every open under /proc (below), so
+        # that the kernel checks the object's mode against the caller's ids
+        return CONTINUE
     if isinstance(found, Found) and isinstance(found.resp, p.RFd) and (
             found.comps == _DEV_TTY or flags & os.O_PATH
             or found.comps[:len(kernel.vfs.proc)] == kernel.vfs.proc):

@@ -387,6 +387,7 @@ def test_access_walks_with_the_real_ids_dots_included(mode, workdir):
 OWN_PROC_AFTER_SETUID = textwrap.dedent("""
     import errno, os
     f = os.open("/etc/hostname", os.O_RDONLY)
+    r, w = os.pipe()                       # root's, 0600
     os.setgroups([])
     os.setresgid(1000, 1000, 1000)
     os.setresuid(1000, 1000, 1000)         # no exec after: not dumpable, /proc/self root's
@@ -411,6 +412,9 @@ OWN_PROC_AFTER_SETUID = textwrap.dedent("""
     t("exe", lambda: os.path.basename(os.readlink("/proc/self/exe")).startswith("python"))
     t("environ", lambda: len(open("/proc/self/environ", "rb").read()))
     t("init-fd", lambda: os.listdir("/proc/1/fd"))
+    t("roots-pipe", lambda: os.open(f"/proc/self/fd/{w}", os.O_WRONLY))
+    r2, w2 = os.pipe()                     # its own
+    t("own-pipe", lambda: os.write(os.open(f"/proc/self/fd/{w2}", os.O_WRONLY), b"x"))
 """)
 
 
@@ -419,14 +423,15 @@ OWN_PROC_AFTER_SETUID = textwrap.dedent("""
 def test_own_proc_fd_after_setuid_without_exec(platform, mode, workdir):
     """A process that dropped its ids and did not exec is not dumpable: its /proc/PID
     is root's, yet Linux lets it into its own fd and fdinfo directories and links (by
-    thread group, not by ids), not into others' nor its root-only files."""
+    thread group, not by ids), not into others' nor its root-only files; reopening a
+    pipe through its link checks the pipe's mode against the caller's ids."""
     res = _same(["python3", "-c", OWN_PROC_AFTER_SETUID], workdir,
                 extra=("--platform", platform, "--file-access", mode))
     lines = res.stdout.splitlines()
     for want in ("listdir ok True", "readlink ok /etc/hostname", "stat ok True",
                  "open ok b'vm'", "fdinfo ok True", "thread ok /etc/hostname",
                  "task ok /etc/hostname", "cwd ok True", "environ EACCES",
-                 "init-fd EACCES"):
+                 "init-fd EACCES", "roots-pipe EACCES", "own-pipe ok 1"):
         assert want in lines, res.stdout
 
 
