@@ -184,7 +184,20 @@ def test_getcwd_runs_on_the_host_and_names_sandbox_paths(platform, workdir, tmp_
     assert "chdir" in calls and "getcwd" not in calls
 
 
-RELATIVE_AFTER_SETUID = textwrap.dedent("""
+# the programs' one helper: prints "NAME ok [RESULT]" or "NAME ERRNO"
+TRY = textwrap.dedent("""\
+    import errno
+
+
+    def t(name, f):
+        try:
+            r = f()
+            print(name, "ok", "" if r is None else r)
+        except OSError as e:
+            print(name, errno.errorcode[e.errno])
+""")
+
+RELATIVE_AFTER_SETUID = TRY + textwrap.dedent("""
     import errno, os, tempfile
     os.chdir(tempfile.mkdtemp(dir="."))   # natively first, then in the sandbox: apart
     os.chmod(".", 0o755)
@@ -201,13 +214,6 @@ RELATIVE_AFTER_SETUID = textwrap.dedent("""
     os.setgroups([])
     os.setresgid(1000, 1000, 1000)
     os.setresuid(1000, 1000, 1000)
-
-    def t(name, f):
-        try:
-            r = f()
-            print(name, "ok", "" if r is None else r)
-        except OSError as e:
-            print(name, errno.errorcode[e.errno])
 
     t("create", lambda: os.close(os.open("f", os.O_WRONLY | os.O_CREAT, 0o644)))
     t("stat-dot", lambda: oct(os.stat(".").st_mode & 0o777))
@@ -263,19 +269,12 @@ def test_relative_paths_after_setuid_need_no_search_on_the_cwd_ancestors(
         assert f"{refused} EACCES" in lines, res.stdout
 
 
-LINK_OBJECTS = textwrap.dedent("""
+LINK_OBJECTS = TRY + textwrap.dedent("""
     import ctypes, errno, os, tempfile
     libc = ctypes.CDLL(None, use_errno=True)
     AT_FDCWD, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH = -100, 0x400, 0x1000
     os.chdir(tempfile.mkdtemp(dir="."))   # natively first, then in the sandbox: apart
     os.chmod(".", 0o777)
-
-    def t(name, f):
-        try:
-            r = f()
-            print(name, "ok", "" if r is None else r)
-        except OSError as e:
-            print(name, errno.errorcode[e.errno])
 
     def linkat(olddir, old, new, flags):
         if libc.linkat(olddir, old.encode(), AT_FDCWD, new.encode(), flags) < 0:
@@ -384,19 +383,13 @@ def test_access_walks_with_the_real_ids_dots_included(mode, workdir):
         assert want in lines, res.stdout
 
 
-OWN_PROC_AFTER_SETUID = textwrap.dedent("""
+OWN_PROC_AFTER_SETUID = TRY + textwrap.dedent("""
     import errno, os
     f = os.open("/etc/hostname", os.O_RDONLY)
     r, w = os.pipe()                       # root's, 0600
     os.setgroups([])
     os.setresgid(1000, 1000, 1000)
     os.setresuid(1000, 1000, 1000)         # no exec after: not dumpable, /proc/self root's
-
-    def t(name, fn):
-        try:
-            print(name, "ok", fn())
-        except OSError as e:
-            print(name, errno.errorcode[e.errno])
 
     t("listdir", lambda: str(f) in os.listdir("/proc/self/fd"))
     t("readlink", lambda: os.readlink(f"/proc/self/fd/{f}"))
