@@ -44,6 +44,8 @@ PYTHON: dict[str, tuple | None] = {
     # signal handling and masks (pthread_sigmask in the runner), signal return
     "rt_sigaction": None, "rt_sigprocmask": None, "rt_sigreturn": None,
     "sigaltstack": None,
+    # a wait with a timeout resumed after SIGSTOP/SIGCONT (Ctrl-Z and fg, a debugger)
+    "restart_syscall": None,
     # time (the vDSO answers most; these are its fallbacks) and sleeping
     "clock_gettime": None, "clock_getres": None, "gettimeofday": None,
     "clock_nanosleep": None, "nanosleep": None,

@@ -91,6 +91,20 @@ def test_signals_sent_to_the_sentry_reach_the_application():
     assert "got TERM" in out and proc.returncode == 7
 
 
+def test_the_sentry_survives_being_stopped_and_continued():
+    """SIGSTOP then SIGCONT (Ctrl-Z and fg, a debugger attaching) while the sentry
+    waits with a timeout: the kernel resumes the wait with restart_syscall, which the
+    sentry's own filter must allow (found: it was killed by "Bad system call")."""
+    proc = _start(["--timeout", "30", "--", "sh", "-c", "sleep 1.5; echo done"])
+    assert wait_for(lambda: len(descendants(proc.pid)) >= 3)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGSTOP)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGCONT)
+    out, err = proc.communicate(timeout=20)
+    assert (proc.returncode, out) == (0, "done\n"), err
+
+
 def test_sentry_takes_its_own_pid_namespace_back_after_forking_init():
     """init is pid 1 of a namespace the sentry unshares for it (sentry/runner.py,
     _fork_init); the sentry's later children and threads (exec into a container, a
