@@ -111,7 +111,8 @@ SENTRY: dict[str, tuple | None] = {
 
 # per platform: what its loop needs beyond the above
 PLATFORM_EXTRAS: dict[str, dict[str, tuple | None]] = {
-    "unotify": {},
+    # the processes' pidfds, watched for their exits (unotify.ProcessExits)
+    "unotify": {"epoll_create1": None, "epoll_ctl": None, "epoll_wait": None},
     # the tracer thread: seize, stops, registers, single-steps; waiting for its tracees
     "ptrace": {"ptrace": None},
 }

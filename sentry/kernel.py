@@ -197,6 +197,9 @@ class Kernel:
     # (compile_filter's `guarded`): CONTINUE lets them run
     guards: dict[int, Callable] = field(default_factory=dict)
     log_error: Callable[[str], None] = lambda msg: None
+    # on_task(task) for each task first seen, where the platform does not see exits
+    # itself (unotify: ProcessExits), so that a dead process's tasks are forgotten
+    on_task: Callable[["Task"], None] | None = None
     handlers: list = field(init=False, repr=False)   # nr -> handler or None
 
     def __post_init__(self):
@@ -217,6 +220,8 @@ class Kernel:
                 identity = None   # read when first needed, failing as it does then
             task = Task(tid, tgid, ns_tid, ns_tgid, identity)
             self.tasks[tid] = task
+            if self.on_task is not None:
+                self.on_task(task)
         return task
 
     def dispatch(self, task: "Task", nr: int, args: tuple) -> object:

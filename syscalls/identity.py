@@ -12,10 +12,7 @@ def invalidate_creds(kernel, task, args):
 
 
 def exit_(kernel, task, args):
+    # a thread's own exit (a process's end: sentry.platform.unotify.ProcessExits)
     kernel.forget(task.tid)
     return CONTINUE
 
-
-def exit_group(kernel, task, args):
-    kernel.forget_group(task.tgid)
-    return CONTINUE

@@ -123,7 +123,7 @@ personality
 arch_prctl setrlimit sync gettid readahead fsetxattr fgetxattr flistxattr fremovexattr
 tkill time futex sched_setaffinity sched_getaffinity getdents64 set_tid_address
 restart_syscall semtimedop fadvise64 timer_create timer_settime timer_gettime
-timer_getoverrun timer_delete clock_gettime clock_getres clock_nanosleep 
+timer_getoverrun timer_delete clock_gettime clock_getres clock_nanosleep exit_group
 epoll_wait epoll_ctl tgkill waitid inotify_init inotify_rm_watch pselect6 ppoll
 set_robust_list get_robust_list splice tee sync_file_range vmsplice epoll_pwait
 signalfd timerfd_create eventfd fallocate timerfd_settime timerfd_gettime accept4
@@ -243,7 +243,6 @@ _EMULATED: dict[str, tuple[Callable, str]] = {
     "execveat": (exec_.execveat, "checked by the VFS, then run by the host kernel in the sandbox's mount namespace"),
     "inotify_add_watch": (stat_.inotify_add_watch, "the watch is placed on the resolved inode"),
     "exit": (identity.exit_, "runs on the host; the sentry forgets the thread"),
-    "exit_group": (identity.exit_group, "runs on the host; the sentry forgets the process"),
     **{name: (identity.invalidate_creds, "runs on the host; the sentry re-reads the caller's ids")
        for name in ("setuid", "setgid", "setreuid", "setregid", "setgroups", "setresuid",
                     "setresgid", "setfsuid", "setfsgid", "capset", "umask")},

@@ -112,6 +112,8 @@ class UnotifyPlatform(Platform):
         for fd in loop.fds():
             waiter.add(fd, False)
         self.waiter = waiter
+        exits = ProcessExits(kernel)
+        waiter.add(exits.fileno(), False)
         dispatch = kernel.dispatch
         tasks = kernel.tasks
         trace = kernel.trace
@@ -134,7 +136,9 @@ class UnotifyPlatform(Platform):
                     continue
                 fd, events, notif = event
                 if notif is None:
-                    if fd in listeners:   # every task under this listener is gone
+                    if fd == exits.fileno():
+                        exits.reap()
+                    elif fd in listeners:   # every task under this listener is gone
                         waiter.remove(fd)
                         listeners.discard(fd)
                         os.close(fd)
@@ -159,6 +163,7 @@ class UnotifyPlatform(Platform):
             if reply is not None:
                 waiter.send(reply)   # every received notification is answered
             self.waiter = None
+            exits.close()
             kernel.gofer.as_sentry()
 
     @staticmethod
@@ -185,6 +190,60 @@ class UnotifyPlatform(Platform):
         if cls is Error:
             return (listener, nid, 0, -result.errno, 0), result
         return (listener, nid, 0, 0, _CONTINUE_FLAG), result
+
+
+class ProcessExits:
+    """Forget a process's tasks once it is gone. The sentry caches each task's ids and
+    credentials by tid; a process killed by a signal never makes the exit_group call
+    that said so, and its tid, once the pid space wraps, names another process, which
+    would be served as the dead one. exit_group is not trapped for it: a signal caught
+    before the sentry received the notification made it fail with EINTR, and glibc's
+    _exit then dies on `hlt` (SIGSEGV instead of the exit status). So each process
+    seen gets a pidfd, readable once it has exited, watched from one epoll descriptor
+    in the loop. (exit stays trapped: every libc retries it.)"""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+        self.epoll = select.epoll()
+        self.pidfds: dict[int, int] = {}   # pidfd -> tgid
+        self.tgids: set[int] = set()
+        kernel.on_task = self.watch
+
+    def fileno(self) -> int:
+        return self.epoll.fileno()
+
+    def watch(self, task) -> None:
+        tgid = task.tgid
+        if tgid in self.tgids:
+            return
+        try:
+            pidfd = ffi.pidfd_open(tgid)
+        except OSError as exc:
+            if exc.errno == errno.ESRCH:   # gone already: nothing of it is worth keeping
+                self.kernel.forget_group(tgid)
+            else:
+                self.kernel.log_error(f"cannot watch process {tgid} for its exit: {exc}")
+            return
+        self.tgids.add(tgid)
+        self.pidfds[pidfd] = tgid
+        self.epoll.register(pidfd, select.EPOLLIN)
+
+    def reap(self) -> None:
+        for pidfd, _events in self.epoll.poll(0):
+            tgid = self.pidfds.pop(pidfd)
+            self.tgids.discard(tgid)
+            self.epoll.unregister(pidfd)
+            os.close(pidfd)
+            self.kernel.forget_group(tgid)
+
+    def close(self) -> None:
+        if self.kernel.on_task == self.watch:
+            self.kernel.on_task = None
+        for pidfd in self.pidfds:
+            os.close(pidfd)
+        self.pidfds.clear()
+        self.tgids.clear()
+        self.epoll.close()
 
 
 class PollWaiter:
