@@ -21,6 +21,7 @@ import socket
 import sys
 import time
 import traceback
+from typing import Callable
 from dataclasses import dataclass
 
 from gofer.client import DirectClient, GoferClient
@@ -511,16 +512,7 @@ class Supervisor:
 
     # -- helpers -------------------------------------------------------------
     def _signal_app(self, signo: int) -> None:
-        try:
-            with open(f"/proc/{self.init_pid}/task/{self.init_pid}/children") as f:
-                children = [int(c) for c in f.read().split()]
-        except OSError:
-            return
-        for child in children:
-            try:
-                os.kill(child, signo)
-            except OSError:
-                pass
+        signal_children(lambda: _children_of(self.init_pid), signo)
 
     def _kill_init(self) -> None:
         if self.init_pidfd >= 0:
@@ -687,3 +679,33 @@ def run_sandbox(cfg: SandboxConfig, tracers=()) -> Outcome:
 def report(outcome: Outcome) -> None:
     if outcome.reason:
         print(f"sandvisor: {outcome.reason}", file=sys.stderr)
+
+
+def _children_of(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def signal_children(children: Callable[[], list[int]], signo: int) -> None:
+    """Send `signo` to each process `children()` lists (init's). A pid read from the
+    list may be reused by then, by any process of the host: each is pinned with a
+    pidfd first, and signalled only if the list still names it afterwards (a pid
+    cannot be reused while it is init's child)."""
+    pinned = []
+    for child in children():
+        try:
+            pinned.append((child, ffi.pidfd_open(child)))
+        except OSError:
+            pass   # gone already
+    still = set(children()) if pinned else set()
+    for child, pidfd in pinned:
+        try:
+            if child in still:
+                ffi.pidfd_send_signal(pidfd, signo)
+        except OSError:
+            pass
+        finally:
+            os.close(pidfd)
