@@ -44,6 +44,9 @@ _FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, sign
               signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
 _SI_KERNEL = 0x80
 GOFER_GRACE = 2.0
+# how long the end of init waits for what the application said just before (its
+# sockets close as the pid namespace's processes are killed)
+_LAST_WORD_MS = 200
 _SENTRY_TASKS = 8   # rootless: the sentry's tasks under the sandbox's uid (RLIMIT_NPROC)
 
 
@@ -462,6 +465,11 @@ class Supervisor:
     def ready(self, fd: int) -> bool:
         """Handle a watched fd; True when it should not be watched again."""
         if fd == self.init_pidfd:
+            if self.trap_sock is not None and _readable(self.trap_sock.fileno(),
+                                                        _LAST_WORD_MS):
+                # the application may have said why it cannot start just before the
+                # end, ready at the same time: that is the answer create gives
+                self.ready(self.trap_sock.fileno())
             self.finished = True
             return True
         if self.trap_sock is not None and fd == self.trap_sock.fileno():
@@ -709,3 +717,9 @@ def signal_children(children: Callable[[], list[int]], signo: int) -> None:
             pass
         finally:
             os.close(pidfd)
+
+
+def _readable(fd: int, timeout_ms: int) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(timeout_ms))
