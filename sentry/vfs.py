@@ -159,8 +159,6 @@ class VFS:
             creds: p.Creds | None = None) -> Found | Error:
         """`base`: where a relative path started (see _call); `objects`, `creds`: see
         resolve."""
-        if creds is None:
-            creds = task_creds(task)
         home = base if root and base is not None and base.comps == tuple(root) else None
         beneath = bool(resolve & ffi.RESOLVE_BENEATH)
         trailing = bool(pending) and pending[-1] == b"" and len(pending) > 1
@@ -196,7 +194,7 @@ class VFS:
                     if isinstance(found.resp, p.RError):
                         return Error(found.resp.errno)
                     stack = walked
-                elif not _searches_all(creds):
+                elif not _searches_all(creds or task_creds(task)):
                     # the dot is looked up where the walk stands: the cwd, or where the
                     # last dot left it (root with its file capabilities may search any)
                     found = self._search(self._searcher(task, stack, creds), list(stack),
@@ -306,11 +304,12 @@ class VFS:
         return (tail[1] in _OWN_DIRS and len(tail) <= 3) or \
             (tail[1] in _OWN_LINKS and len(tail) == 2)
 
-    def _searcher(self, task, comps, creds: p.Creds) -> p.Creds:
-        """Whose search of directory `comps` it is (see _own_proc)."""
+    def _searcher(self, task, comps, creds: p.Creds | None) -> p.Creds:
+        """Whose search of directory `comps` it is (see _own_proc): `creds`, else the
+        caller's filesystem ids."""
         if comps and comps[0] == self.proc[0] and self._own_proc(task, tuple(comps)):
             return _SERVER
-        return creds
+        return creds or task_creds(task)
 
     def _search(self, creds: p.Creds, comps: list[bytes], base: Base | None = None) -> Found:
         return self._call(p.Search(creds, tuple(comps)), tuple(comps), base)
