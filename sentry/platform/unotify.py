@@ -207,6 +207,7 @@ class ProcessExits:
         self.epoll = select.epoll()
         self.pidfds: dict[int, int] = {}   # pidfd -> tgid
         self.tgids: set[int] = set()
+        self.failed = False
         kernel.on_task = self.watch
 
     def fileno(self) -> int:
@@ -221,8 +222,11 @@ class ProcessExits:
         except OSError as exc:
             if exc.errno == errno.ESRCH:   # gone already: nothing of it is worth keeping
                 self.kernel.forget_group(tgid)
-            else:
-                self.kernel.log_error(f"cannot watch process {tgid} for its exit: {exc}")
+            elif not self.failed:   # once: EMFILE would say it for every process
+                self.failed = True
+                self.kernel.log_error(f"cannot watch process {tgid} for its exit ({exc}); "
+                                      "its tasks stay cached until exec or exit: raise "
+                                      "the open-files limit (ulimit -n) for large sandboxes")
             return
         self.tgids.add(tgid)
         self.pidfds[pidfd] = tgid

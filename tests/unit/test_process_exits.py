@@ -53,3 +53,24 @@ def test_process_exits_forgets_a_task_whose_process_is_gone_already():
         assert pid not in kernel.tasks and not exits.tgids
     finally:
         exits.close()
+
+
+def test_process_exits_says_once_when_it_cannot_watch():
+    import resource
+    logged = []
+    kernel = Kernel(gofer=None, vfs=None, log_error=logged.append)
+    exits = ProcessExits(kernel)
+    pids = [_sleeper() for _ in range(3)]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (3, hard))   # no descriptor left
+        for pid in pids:
+            kernel.task(pid)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        exits.close()
+    assert len(logged) == 1 and "ulimit -n" in logged[0], logged
+    assert not exits.tgids
