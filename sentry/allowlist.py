@@ -113,8 +113,9 @@ SENTRY: dict[str, tuple | None] = {
 PLATFORM_EXTRAS: dict[str, dict[str, tuple | None]] = {
     # the processes' pidfds, watched for their exits (unotify.ProcessExits)
     "unotify": {"epoll_create1": None, "epoll_ctl": None, "epoll_wait": None},
-    # the tracer thread: seize, stops, registers, single-steps; waiting for its tracees
-    "ptrace": {"ptrace": None},
+    # the tracer thread: seize, stops, registers, single-steps; waiting for its tracees;
+    # a signal held back during a descriptor hand-over queued again with its siginfo
+    "ptrace": {"ptrace": None, "rt_tgsigqueueinfo": None},
 }
 
 # the OCI runtime's long-lived sentry (sentry/oci/daemon.py): its control socket

@@ -43,7 +43,10 @@ Answers (one stop per syscall; the syscall-exit stop is never needed for them):
   is stopped in this sequence. If the stack below the red zone is not mapped (a thread
   at the very bottom of its stack), a scratch page is mmap'ed for the sequence and
   unmapped after it.
-Signals that arrive during the sequence are held back and re-delivered when it ends.
+Signals that arrive during the sequence are held back and re-delivered when it ends,
+with their siginfo: the first at the final resume (PTRACE_SETSIGINFO), the others
+queued again with rt_tgsigqueueinfo (or tgkill, for a kernel's or tgkill's own, which
+the kernel lets no other process queue).
 
 The tracer waits for the next stop polling first, for an adaptive window of up to 40
 µs (spin.py): asleep, it is woken on the other, halted CPU (docs/DESIGN.md).
@@ -452,12 +455,15 @@ class PtracePlatform(Platform):
             struct.pack_into("=Q", self._regs, ffi.REG_ORIG_RAX, _SKIP)
             struct.pack_into("=Q", self._regs, ffi.REG_RAX, value & _U64)
             _ptrace(ffi.PTRACE_SETREGS, tid, 0, self._regs_addr)
-            _ptrace(ffi.PTRACE_CONT, tid, 0, signals.pop(0) if signals else 0)
-            for sig in signals:   # more than one arrived: make the rest pending again
-                try:
-                    _tgkill(task.tgid, tid, sig)
-                except OSError:
-                    pass
+            first = 0
+            if signals:
+                # delivered now with the siginfo it came with: the stop is the last
+                # step's, a signal-delivery-stop, where the kernel takes both
+                first, info = signals.pop(0)
+                _ptrace(ffi.PTRACE_SETSIGINFO, tid, 0, ctypes.addressof(info))
+            _ptrace(ffi.PTRACE_CONT, tid, 0, first)
+            for sig, info in signals:   # more than one arrived: make the rest pending again
+                _requeue(task.tgid, tid, sig, info)
         except _Gone:
             self._kernel.forget(tid)
             return Error(errno.EINTR)
@@ -553,7 +559,7 @@ class _Injector:
         self.plat = plat
         self.tid = tid
         self.calls = 0
-        self.signals: list[int] = []
+        self.signals: list[tuple[int, ctypes.Array]] = []   # (signal, its siginfo)
         self.after = struct.unpack_from("=Q", plat._saved, ffi.REG_RIP)[0]
 
     def call(self, nr: int, *args: int) -> int:
@@ -596,15 +602,26 @@ class _Injector:
                 if rip == self.after:
                     return rax
             elif event == 0 and sig != _SYSCALL_TRAP:
-                self.signals.append(sig)   # held back until the sequence ends
+                # held back until the sequence ends, with its siginfo (the sender's
+                # pid, a sigqueue value, a child's status)
+                info = ctypes.create_string_buffer(ffi.SIGINFO_SIZE)
+                _ptrace(ffi.PTRACE_GETSIGINFO, tid, 0, ctypes.addressof(info))
+                self.signals.append((sig, info))
             # a seccomp stop of the injected syscall itself (--strace traps host
             # syscalls), a group stop, a stray syscall stop: step on
             _ptrace(ffi.PTRACE_SINGLESTEP, tid, 0, 0)
 
 
 _NR_TGKILL = NUMBERS["tgkill"]
+_NR_RT_TGSIGQUEUEINFO = NUMBERS["rt_tgsigqueueinfo"]
+_SI_CODE = struct.Struct("=i").unpack_from   # at offset 8 of siginfo_t
 
 
-def _tgkill(tgid: int, tid: int, sig: int) -> None:
-    if ffi._syscall(_NR_TGKILL, tgid, tid, sig) < 0:
-        raise OSError(ctypes.get_errno(), "tgkill")
+def _requeue(tgid: int, tid: int, sig: int, info: ctypes.Array) -> None:
+    """Make a held-back signal pending again: with its siginfo where the kernel lets
+    another process queue it (a sender's code below 0 but tgkill's), else by tgkill."""
+    code = _SI_CODE(info, 8)[0]
+    if code < 0 and code != ffi.SI_TKILL and ffi._syscall(
+            _NR_RT_TGSIGQUEUEINFO, tgid, tid, sig, info) == 0:
+        return
+    ffi._syscall(_NR_TGKILL, tgid, tid, sig)   # gone meanwhile: nothing to do

@@ -124,6 +124,15 @@ def test_injected_descriptors(tmp_path):
     assert "cloexec True\ninherit True\nlowest 0\nfds ['0', '1', '2', '3']" in res.stdout
 
 
+def test_signals_held_during_a_hand_over_keep_their_siginfo(static_progs, tmp_path):
+    """sigqueue'd signals that arrive while a descriptor is handed over are held back,
+    then delivered with the siginfo they came with (the first through PTRACE_SETSIGINFO,
+    the rest queued again with rt_tgsigqueueinfo), not as a bare tgkill from nowhere
+    (before: 1618 of ~3000 handlers saw SI_TKILL and no value)."""
+    res = _same([str(static_progs["siginfo_handover"])], str(tmp_path))
+    assert res.stdout == "signals received, wrong siginfo 0\n"
+
+
 def test_subprocess_vfork_and_exec(tmp_path):
     code = ("import subprocess; print(subprocess.run(['cat', '/etc/hostname'], "
             "capture_output=True, text=True).stdout, end='')")
