@@ -260,18 +260,26 @@ class VFS:
             return Error(errno.EXDEV)
         return None
 
+    def _proc_entry(self, comps) -> tuple[bytes, bytes | None, tuple[bytes, ...]] | None:
+        """(PID, TID or None, the names after them) of a path in /proc/PID[/task/TID],
+        or None for any other path."""
+        n = len(self.proc)
+        tail = tuple(comps[n:])
+        if tuple(comps[:n]) != self.proc or not tail or not tail[0].isdigit():
+            return None
+        if len(tail) >= 3 and tail[1] == b"task" and tail[2].isdigit():
+            return tail[0], tail[2], tail[3:]
+        return tail[0], None, tail[1:]
+
     def _is_magic(self, link: tuple[bytes, ...]) -> bool:
         """/proc/PID[/task/TID]/{cwd,root,exe} and .../{fd,map_files,ns}/X: links the
         kernel follows to an object rather than by their text."""
-        n = len(self.proc)
-        tail = link[n:]
-        if link[:n] != self.proc or not tail or not tail[0].isdigit():
+        entry = self._proc_entry(link)
+        if entry is None:
             return False
-        tail = tail[1:]
-        if len(tail) >= 2 and tail[0] == b"task" and tail[1].isdigit():
-            tail = tail[2:]
-        return (len(tail) == 1 and tail[0] in (b"cwd", b"root", b"exe")) or \
-            (len(tail) == 2 and tail[0] in (b"fd", b"map_files", b"ns"))
+        rest = entry[2]
+        return (len(rest) == 1 and rest[0] in (b"cwd", b"root", b"exe")) or \
+            (len(rest) == 2 and rest[0] in (b"fd", b"map_files", b"ns"))
 
     def _in_proc(self, look):
         """`look()`, which reads a task's /proc/TID entry. A task that changed its ids
@@ -292,17 +300,15 @@ class VFS:
     def _own_proc(self, task, comps) -> bool:
         """Whether `comps` is, in the caller's own /proc/PID (or its task/TID), its fd
         or fdinfo directory, a name in one, or its cwd, root or exe link."""
-        n = len(self.proc)
-        tail = comps[n:]
-        if comps[:n] != self.proc or len(tail) < 2 or not tail[0].isdigit() or \
-                self.host_tid(task, int(tail[0])) is None:
+        entry = self._proc_entry(comps)
+        if entry is None:
             return False
-        if len(tail) >= 4 and tail[1] == b"task":
-            if not tail[2].isdigit() or self.host_tid(task, int(tail[2])) is None:
-                return False
-            tail = tail[2:]
-        return (tail[1] in _OWN_DIRS and len(tail) <= 3) or \
-            (tail[1] in _OWN_LINKS and len(tail) == 2)
+        pid, tid, rest = entry
+        if not rest or self.host_tid(task, int(pid)) is None or \
+                (tid is not None and self.host_tid(task, int(tid)) is None):
+            return False
+        return (rest[0] in _OWN_DIRS and len(rest) <= 2) or \
+            (rest[0] in _OWN_LINKS and len(rest) == 1)
 
     def _searcher(self, task, comps, creds: p.Creds | None) -> p.Creds:
         """Whose search of directory `comps` it is (see _own_proc): `creds`, else the
@@ -389,16 +395,14 @@ class VFS:
                      objects: bool = False) -> HostObject | None:
         if not objects and (target[:1] == b"/" or not _ANON.match(target)):
             return None
-        n = len(self.proc)
-        tail = comps[n:]
-        if comps[:n] != self.proc or len(tail) not in (3, 5) or tail[-2] != b"fd" \
-                or (len(tail) == 5 and tail[1] != b"task"):
+        entry = self._proc_entry(comps)
+        if entry is None or len(entry[2]) != 2 or entry[2][0] != b"fd":
             return None
-        owner = tail[-3] if len(tail) == 5 else tail[0]
-        host = self.host_tid(task, int(owner)) if owner.isdigit() else None
+        pid, tid, (_fd, name) = entry
+        host = self.host_tid(task, int(tid if tid is not None else pid))
         if host is None:
             return None
-        return HostObject(b"/proc/%d/fd/%s" % (host, tail[-1]))
+        return HostObject(b"/proc/%d/fd/%s" % (host, name))
 
     @staticmethod
     def host_tid(task, ns_tid: int) -> int | None:
