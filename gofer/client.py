@@ -27,7 +27,6 @@ class GoferClient:
     def __init__(self, sock: socket.socket, peer: int = 0):
         self.sock = sock
         self.failed: str | None = None
-        self.requests = 0
         # the gofer process (pid `peer`) is kept on the CPU the sentry calls from: a
         # request wakes it with a plain wake-up, which the scheduler sends to the other,
         # idle CPU, and on a VM whose idle vCPUs halt that and the wake-up back cost
@@ -46,7 +45,6 @@ class GoferClient:
         `fd`, sent along (p.AtBase, p.AtBases; Gofer.dispatch_at)."""
         if self.failed:
             return p.RError(errno.EIO), -1
-        self.requests += 1
         if self._peer:
             cpu = getcpu()
             if cpu != self._peer_cpu:
@@ -127,7 +125,8 @@ def _close_all(fds) -> None:
             pass
 
 
-_CREATING = (p.WalkOpen, p.Mkdir, p.Mknod, p.Symlink)
+# requests whose modes come with the caller's umask applied (the server's own is 0 then)
+_CREATING = frozenset((p.WalkOpen, p.Mkdir, p.Mknod, p.Symlink))
 
 
 class DirectClient:
@@ -142,7 +141,6 @@ class DirectClient:
         from gofer.server import Gofer
         self.remote = gofer_client
         self.local = Gofer(None, root_fd, proc_fd_dir="/proc/self/fd/", rootless=rootless)
-        self.requests = 0
 
     @property
     def failed(self) -> str | None:
@@ -153,26 +151,36 @@ class DirectClient:
         self.remote.failed = why
 
     def call(self, msg: p.Message, bases: tuple = ()) -> tuple[p.Message, int]:
-        """`bases`: see GoferClient.call (Gofer.dispatch_at)."""
+        """`bases`: see GoferClient.call (Gofer.dispatch_at).
+
+        The sentry keeps the caller's file identity (fsuid, fsgid, groups, dropped
+        capabilities) after the request: the next one is most often the same caller's,
+        and switching there and back cost 14 us per request (setgroups, setfsgid,
+        setfsuid twice; measured 2026-12-05). What the sentry does on its own account
+        calls as_sentry() first."""
         if self.remote.failed:
             return p.RError(errno.EIO), -1
-        if isinstance(msg, p.ShowCgroups):
-            return self.remote.call(msg)
-        self.requests += 1
-        creating = isinstance(msg, _CREATING)
-        old_umask = os.umask(0) if creating else 0  # modes come with the caller's umask
-        try:
-            # The sentry keeps the caller's file identity (fsuid, fsgid, groups, dropped
-            # capabilities) after the request: the next one is most often the same
-            # caller's, and switching there and back cost 14 us per request (setgroups,
-            # setfsgid, setfsuid twice; measured 2026-12-05). What the sentry does on
-            # its own account calls as_sentry() first.
-            if bases:
-                return self.local.dispatch_at(msg, bases)
-            return self.local.dispatch(msg)
-        finally:
-            if creating:
+        cls = type(msg)
+        if cls in _CREATING:
+            old_umask = os.umask(0)
+            try:
+                return self._dispatch(msg, bases)
+            finally:
                 os.umask(old_umask)
+        if cls is p.ShowCgroups:
+            return self.remote.call(msg)
+        return self._dispatch(msg, bases)
+
+    def stat_cached(self, creds: p.Creds, path: tuple[bytes, ...]) -> bytes | None:
+        """Gofer.stat_cached: stat's fast path, or None."""
+        if self.remote.failed:
+            return None
+        return self.local.stat_cached(creds, path)
+
+    def _dispatch(self, msg: p.Message, bases: tuple) -> tuple[p.Message, int]:
+        if bases:
+            return self.local.dispatch_at(msg, bases)
+        return self.local.dispatch(msg)
 
     def cache_dirs(self) -> None:
         self.local.cache_dirs()

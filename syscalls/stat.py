@@ -11,10 +11,9 @@ import stat as st
 from gofer import protocol as p
 from sentry import ffi
 from sentry.events import Error, Return
-from sentry.vfs import HostObject, task_creds
+from sentry.vfs import Found, HostObject, task_creds
 from syscalls.common import AT_FDCWD, answer, close_found, read_path, sint, write_out
 
-_ST_MODE_OFF = 24  # offset of st_mode in x86_64 struct stat
 _STATX_MODE_OFF = 0x1C
 _buf = ctypes.create_string_buffer(max(ffi.STAT_SIZE, ffi.STATX_SIZE, ffi.STATFS_SIZE))
 _VALID_AT = ffi.AT_SYMLINK_NOFOLLOW | ffi.AT_EMPTY_PATH | 0x800  # | AT_NO_AUTOMOUNT
@@ -34,8 +33,8 @@ def _mode_of(raw: bytes, off: int) -> int:
 def _stat_into(kernel, task, dirfd: int, path_addr: int, buf_addr: int, flags: int,
                size: int, mode_off: int, host_stat, request):
     """stat and statx: `host_stat(path)` fills _buf from a host path (the caller's own
-    descriptor, or a pipe reopened through /proc); `request(creds, comps, follow)` asks
-    the gofer. `size` bytes of the result go to `buf_addr`."""
+    descriptor, or a pipe reopened through /proc); `request(creds, comps, follow)` is
+    the gofer's request. `size` bytes of the result go to `buf_addr`."""
     path = read_path(kernel, task, path_addr) if path_addr else b""
     if isinstance(path, Error):
         return path
@@ -50,31 +49,36 @@ def _stat_into(kernel, task, dirfd: int, path_addr: int, buf_addr: int, flags: i
         return write_out(task, buf_addr, _buf.raw[:size]) or Return(0)
     follow = not flags & ffi.AT_SYMLINK_NOFOLLOW
     creds = task_creds(task)
+    if request is p.Stat:
+        raw = kernel.vfs.stat_simple(path, follow, creds)
+        if raw is not None:
+            return write_out(task, buf_addr, raw) or Return(0)
     found = kernel.vfs.resolve(task, dirfd, path, follow,
                                lambda comps, _n, trailing: request(creds, comps,
                                                                    int(follow or trailing)))
+    if type(found) is Found and type(found.resp) is p.RData:
+        raw = found.resp.data
+        if path[-1:] == b"/" and not st.S_ISDIR(_mode_of(raw, mode_off)):
+            return Error(errno.ENOTDIR)
+        return write_out(task, buf_addr, raw[:size]) or Return(0)
     if isinstance(found, HostObject):
         try:
             host_stat(found.path)
         except OSError as exc:
             return Error(exc.errno)
         return write_out(task, buf_addr, _buf.raw[:size]) or Return(0)
-    if isinstance(found, Error):
-        return found
-    if not isinstance(found.resp, p.RData):
-        return answer(found)
-    raw = found.resp.data
-    if path.endswith(b"/") and not st.S_ISDIR(_mode_of(raw, mode_off)):
-        return Error(errno.ENOTDIR)
-    return write_out(task, buf_addr, raw[:size]) or Return(0)
+    return answer(found)
+
+
+def _host_stat(host: bytes) -> None:
+    ffi.stat_raw(host, _buf)
 
 
 def do_stat(kernel, task, dirfd: int, path_addr: int, buf_addr: int, flags: int):
     if flags & ~_VALID_AT:
         return Error(errno.EINVAL)
     return _stat_into(kernel, task, dirfd, path_addr, buf_addr, flags, ffi.STAT_SIZE,
-                      _ST_MODE_OFF, lambda host: ffi.stat_raw(host, _buf),
-                      lambda creds, comps, follow: p.Stat(creds, comps, follow))
+                      ffi.ST_MODE_OFF, _host_stat, p.Stat)
 
 
 def stat(kernel, task, args):

@@ -37,6 +37,7 @@ def test_stat_struct_sizes():
                     ("blksize", ctypes.c_long), ("blocks", ctypes.c_long),
                     ("times", ctypes.c_long * 6), ("unused", ctypes.c_long * 3)]
     assert ctypes.sizeof(Stat) == ffi.STAT_SIZE == 144
+    assert Stat.mode.offset == ffi.ST_MODE_OFF == 24
     assert ffi.STATX_SIZE == 256
     assert ffi.STATFS_SIZE == 120
 

@@ -135,3 +135,25 @@ def test_openat2_and_fstatat_agree_with_os(native, tmp_path, monkeypatch):
         assert exc.value.errno == errno.ENOENT
     finally:
         os.close(root)
+
+
+@pytest.mark.parametrize("fstatat_bytes", [ffi._fstatat_bytes_native,
+                                           ffi._fstatat_bytes_ctypes], ids=["native", "ctypes"])
+def test_fstatat_bytes_agrees_with_os(fstatat_bytes, tmp_path):
+    (tmp_path / "f").write_bytes(b"x" * 5)
+    (tmp_path / "l").symlink_to("f")
+    root = os.open(tmp_path, os.O_PATH | os.O_DIRECTORY)
+    try:
+        raw = fstatat_bytes(root, b"f", ffi.AT_SYMLINK_NOFOLLOW)
+        link = fstatat_bytes(root, b"l", ffi.AT_SYMLINK_NOFOLLOW)
+        with pytest.raises(OSError) as exc:
+            fstatat_bytes(root, b"missing", 0)
+    finally:
+        os.close(root)
+    assert exc.value.errno == errno.ENOENT
+    st = os.stat(tmp_path / "f")
+    assert len(raw) == ffi.STAT_SIZE
+    assert int.from_bytes(raw[8:16], "little") == st.st_ino
+    assert int.from_bytes(raw[ffi.ST_MODE_OFF:ffi.ST_MODE_OFF + 4], "little") == st.st_mode
+    assert int.from_bytes(raw[48:56], "little") == 5
+    assert int.from_bytes(link[8:16], "little") == os.lstat(tmp_path / "l").st_ino

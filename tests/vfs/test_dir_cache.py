@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from gofer import protocol as p
-from gofer.server import DirCache, Gofer
+from gofer.server import _NO_DIR_CACHE, DirCache, Gofer
 from sentry import ffi
 from tests.conftest import open_fds
-from tests.vfs.test_resolution import _clear, _kernel, _ours
+from tests.vfs.test_resolution import FakeTask, _clear, _kernel, _ours
 from sentry.vfs import VFS
 
 ROOT = p.Creds()
@@ -33,6 +33,9 @@ class LocalClient:
 
     def call(self, msg):
         return self.server.dispatch(msg)
+
+    def stat_cached(self, creds, path):
+        return self.server.stat_cached(creds, path)
 
 
 @pytest.fixture
@@ -73,6 +76,41 @@ def test_stat_walk_of_another_user_is_not_cached(cached):
     os.chmod(tmp / "a", 0o700)
     resp, _ = server.dispatch(p.Stat(USER, (b"a", b"b", b"f"), 1))
     assert resp == p.RError(errno.EACCES)
+
+
+def test_stat_fast_path_answers_from_a_cached_parent_only(cached):
+    tmp, server = cached
+    (tmp / "a" / "b").mkdir(parents=True)
+    (tmp / "a" / "b" / "f").write_text("x")
+    (tmp / "a" / "b" / "l").symlink_to("f")
+    (tmp / "top").write_text("y")
+    vfs = VFS(LocalClient(server), proc=(b"proc",), hidden=["a/b/hidden"])
+    (tmp / "a" / "b" / "hidden").write_text("z")
+    (tmp / "proc" / "self").mkdir(parents=True)   # a directory, here: cached like any
+    (tmp / "proc" / "self" / "x").write_text("p")
+    server.dispatch(p.Stat(ROOT, (b"proc", b"self", b"x"), 1))
+    assert vfs.stat_simple(b"/a/b/f", True, ROOT) is None   # a/b not walked yet
+    server.dispatch(p.Stat(ROOT, (b"a", b"b", b"f"), 1))
+    raw = vfs.stat_simple(b"/a/b/f", True, ROOT)
+    want = os.stat(tmp / "a" / "b" / "f")
+    assert raw is not None and len(raw) == ffi.STAT_SIZE
+    assert int.from_bytes(raw[8:16], "little") == want.st_ino
+    assert int.from_bytes(raw[ffi.ST_MODE_OFF:ffi.ST_MODE_OFF + 4], "little") == want.st_mode
+    assert vfs.stat_simple(b"//a//b/f", True, ROOT) == raw
+    assert vfs.stat_simple(b"/top", False, ROOT)[8:16] == \
+        os.stat(tmp / "top").st_ino.to_bytes(8, "little")   # the root is always at hand
+    # a symlink: not followed here (resolve follows it), its own stat when not to follow
+    assert vfs.stat_simple(b"/a/b/l", True, ROOT) is None
+    assert vfs.stat_simple(b"/a/b/l", False, ROOT)[8:16] == \
+        os.lstat(tmp / "a" / "b" / "l").st_ino.to_bytes(8, "little")
+    # what resolve() decides: dots, a trailing slash, relative paths, /proc, hidden paths
+    for path in (b"/a/b/./f", b"/a/b/../b/f", b"/a/b/f/", b"a/b/f", b"/proc/self", b"/proc/self/x",
+                 b"/a/b/hidden", b"/a/b/" + b"n" * 256):
+        assert vfs.stat_simple(path, True, ROOT) is None, path
+    # another caller's walk is not the cache's; an error is answered by resolve()
+    assert vfs.stat_simple(b"/a/b/f", True, USER) is None
+    assert vfs.stat_simple(b"/a/b/missing", True, ROOT) is None
+    assert VFS(object()).stat_simple(b"/a/b/f", True, ROOT) is None   # no fast path
 
 
 def test_cache_holds_at_most_its_limit(cached):
@@ -182,17 +220,34 @@ class Twin:
         if cache:
             self.server.cache_dirs()
         self.vfs = VFS(LocalClient(self.server), proc=(b"no-proc-here",))
+        self.fast_answers = 0
 
     def reset(self) -> None:
         _clear(self.scratch)
         for path in START:
             os.mkdir(os.path.join(self.scratch, path))
         self.server.dir_cache.clear()   # the tree was rebuilt behind the server's back
+        self.fast_answers = 0
 
     def query(self, path: str, follow: bool):
         ours = _ours(self.vfs, path, follow)
         assert ours == _kernel(self.root_fd, path, follow), (path, follow)
+        self.check_stat(path, follow)
         return ours if isinstance(ours, str) else "found"
+
+    def check_stat(self, path: str, follow: bool) -> None:
+        """stat's fast path (VFS.stat_simple), where it answers, answers what resolve()
+        with a Stat request does; without the cache it never answers."""
+        absolute = b"/" + path.encode()
+        fast = self.vfs.stat_simple(absolute, follow, ROOT)
+        if fast is None:
+            return
+        assert self.server.dir_cache is not _NO_DIR_CACHE, path
+        self.fast_answers += 1
+        found = self.vfs.resolve(FakeTask(), ffi.AT_FDCWD, absolute, follow,
+                                 lambda comps, _n, trailing:
+                                 p.Stat(ROOT, comps, int(follow or trailing)))
+        assert found.resp == p.RData(fast), (path, follow)
 
     def close(self) -> None:
         self.server.dir_cache.clear()
@@ -248,3 +303,4 @@ def test_cached_resolution_follows_changes_made_through_the_gofer(twins, ops):
         assert cached.server.dispatch(req) == plain.server.dispatch(req), (req, ops)
     for path in EVERY_PATH:
         assert cached.query(path, False) == plain.query(path, False), (path, ops)
+    assert cached.fast_answers and not plain.fast_answers
