@@ -455,8 +455,7 @@ class Gofer:
         try:
             # one fstatat on the parent, not open+fstat+close of the object
             raw = ffi.fstatat_bytes(parent, name, ffi.AT_SYMLINK_NOFOLLOW)
-            # S_ISLNK(st_mode): the file type is the high nibble of st_mode's second byte
-            if req.follow and raw[ffi.ST_MODE_OFF + 1] & 0xF0 == stat.S_IFLNK >> 8:
+            if req.follow and ffi.stat_is_link(raw):
                 raise _Symlink(len(req.path) - 1, os.readlink(name, dir_fd=parent))
             return p.RData(raw)
         finally:
@@ -470,6 +469,9 @@ class Gofer:
         through dispatch, which answers it."""
         if not path or self._bases:
             return None
+        name = path[-1]
+        if name in (b"", b".", b"..") or b"/" in name or b"\0" in name:
+            return None   # not one name (direct access decodes no message to check it)
         try:
             self.become(creds)
             if not self._caching:
@@ -477,8 +479,8 @@ class Gofer:
             parent = self.root_fd if len(path) == 1 else self.dir_cache.fds.get(path[:-1])
             if parent is None:
                 return None
-            return ffi.fstatat_bytes(parent, path[-1], ffi.AT_SYMLINK_NOFOLLOW)
-        except OSError:
+            return ffi.fstatat_bytes(parent, name, ffi.AT_SYMLINK_NOFOLLOW)
+        except (OSError, ValueError, OverflowError):
             return None
 
     def statx(self, req: p.Statx) -> p.RData:

@@ -11,6 +11,7 @@ import errno
 import fcntl
 import os
 import socket
+import stat
 import struct
 import threading
 
@@ -228,6 +229,14 @@ _libc.renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.
 _libc.utimensat.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int]
 STAT_SIZE = 144
 ST_MODE_OFF = 24   # of st_mode in x86_64's struct stat
+# st_mode is little-endian: its file type (S_IFMT, 0o170000) is the high nibble of its
+# second byte
+_S_IFLNK_BYTE = (stat.S_IFLNK >> 8) & 0xF0
+
+
+def stat_is_link(raw: bytes) -> bool:
+    """S_ISLNK of a struct stat's bytes, without decoding st_mode (stat's hot path)."""
+    return raw[ST_MODE_OFF + 1] & 0xF0 == _S_IFLNK_BYTE
 STATX_SIZE = 256
 
 
@@ -602,7 +611,8 @@ _PAGE = 4096
 
 def _native_buffer():
     """This thread's scratch buffer for the native helpers: a whole PATH_MAX string
-    and the page its last chunk may run into."""
+    and the page its last chunk may run into. Every user copies its result out
+    (`_cffi.unpack`) before it returns: none may hand out a view of it."""
     try:
         return _vm_local.native
     except AttributeError:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import stat
 from typing import Callable, NamedTuple
 
 from gofer import protocol as p
@@ -114,16 +113,16 @@ class VFS:
         whose last name is not a symlink to follow. It is what resolve() with a Stat
         request would get, in one fstatat; None: ask resolve()."""
         if self._stat_cached is None or path[:1] != b"/" or path[-1:] == b"/" or \
-                len(path) >= ffi.PATH_MAX:
+                len(path) >= ffi.PATH_MAX or creds.uid != 0 or creds.drop:
+            # (the cache serves only root with every file capability: Gofer._may_cache)
             return None
         comps = tuple(filter(None, path.split(b"/")))
+        # (a name over NAME_MAX fails in the kernel's fstatat: resolve() answers it)
         if b"." in comps or b".." in comps or comps[:len(self.proc)] == self.proc or \
-                (len(path) > ffi.NAME_MAX and len(max(comps, key=len)) > ffi.NAME_MAX) or \
                 (self.hidden and self.is_hidden(comps)):
             return None
         raw = self._stat_cached(creds, comps)
-        # S_ISLNK(st_mode): the file type is the high nibble of st_mode's second byte
-        if raw is None or (follow and raw[ffi.ST_MODE_OFF + 1] & 0xF0 == stat.S_IFLNK >> 8):
+        if raw is None or (follow and ffi.stat_is_link(raw)):
             return None
         return raw
 

@@ -1,6 +1,10 @@
 """Kernel ABI facts the FFI layer encodes, checked against this kernel."""
 
 import ctypes
+import os
+import socket
+import stat
+from pathlib import Path
 
 from sentry import ffi
 
@@ -50,3 +54,20 @@ def test_stat_raw_reads_mode_at_offset_24(tmp_path):
     ffi.stat_raw(str(f).encode(), buf)
     assert int.from_bytes(buf.raw[24:28], "little") & 0o7777 == 0o640
     assert int.from_bytes(buf.raw[48:56], "little") == 1  # st_size
+
+
+def test_stat_is_link_for_every_file_type(tmp_path):
+    (tmp_path / "reg").write_text("x")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "lnk").symlink_to("reg")
+    os.mkfifo(tmp_path / "fifo")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "sock"))
+    # and a character device; the seven types' S_IFMT values differ in that nibble only
+    paths = [tmp_path / n for n in ("reg", "dir", "lnk", "fifo", "sock")] + [Path("/dev/null")]
+    try:
+        for path in paths:
+            raw = ffi.fstatat_bytes(ffi.AT_FDCWD, bytes(path), ffi.AT_SYMLINK_NOFOLLOW)
+            assert ffi.stat_is_link(raw) == stat.S_ISLNK(os.lstat(path).st_mode), path
+    finally:
+        sock.close()

@@ -104,9 +104,15 @@ def test_stat_fast_path_answers_from_a_cached_parent_only(cached):
     assert vfs.stat_simple(b"/a/b/l", False, ROOT)[8:16] == \
         os.lstat(tmp / "a" / "b" / "l").st_ino.to_bytes(8, "little")
     # what resolve() decides: dots, a trailing slash, relative paths, /proc, hidden paths
-    for path in (b"/a/b/./f", b"/a/b/../b/f", b"/a/b/f/", b"a/b/f", b"/proc/self", b"/proc/self/x",
+    # (every parent here is cached: only the exclusion can answer None)
+    for path in (b"/a/b/.", b"/a/b/..", b"/..", b"/.", b"/a/b/f/", b"a/b/f", b"/proc/self/x",
                  b"/a/b/hidden", b"/a/b/" + b"n" * 256):
         assert vfs.stat_simple(path, True, ROOT) is None, path
+    # the server takes nothing but one name, whoever asks
+    for path in ((b"..",), (b"a", b"b", b".."), (b"a", b"b", b"."), (b"a", b"b/f"),
+                 (b"a", b"b", b"")):
+        assert server.stat_cached(ROOT, path) is None, path
+    assert server.stat_cached(ROOT, (b"a", b"b", b"f")) == raw
     # another caller's walk is not the cache's; an error is answered by resolve()
     assert vfs.stat_simple(b"/a/b/f", True, USER) is None
     assert vfs.stat_simple(b"/a/b/missing", True, ROOT) is None
@@ -220,14 +226,14 @@ class Twin:
         if cache:
             self.server.cache_dirs()
         self.vfs = VFS(LocalClient(self.server), proc=(b"no-proc-here",))
-        self.fast_answers = 0
+        self.fast_answers = self.fast_below = 0
 
     def reset(self) -> None:
         _clear(self.scratch)
         for path in START:
             os.mkdir(os.path.join(self.scratch, path))
         self.server.dir_cache.clear()   # the tree was rebuilt behind the server's back
-        self.fast_answers = 0
+        self.fast_answers = self.fast_below = 0
 
     def query(self, path: str, follow: bool):
         ours = _ours(self.vfs, path, follow)
@@ -237,17 +243,21 @@ class Twin:
 
     def check_stat(self, path: str, follow: bool) -> None:
         """stat's fast path (VFS.stat_simple), where it answers, answers what resolve()
-        with a Stat request does; without the cache it never answers."""
+        with a Stat request does, and names what the kernel finds there; without the
+        cache it never answers."""
         absolute = b"/" + path.encode()
         fast = self.vfs.stat_simple(absolute, follow, ROOT)
         if fast is None:
             return
         assert self.server.dir_cache is not _NO_DIR_CACHE, path
         self.fast_answers += 1
+        self.fast_below += path.count("/") > 0
         found = self.vfs.resolve(FakeTask(), ffi.AT_FDCWD, absolute, follow,
                                  lambda comps, _n, trailing:
                                  p.Stat(ROOT, comps, int(follow or trailing)))
         assert found.resp == p.RData(fast), (path, follow)
+        dev_ino = (int.from_bytes(fast[0:8], "little"), int.from_bytes(fast[8:16], "little"))
+        assert dev_ino == _kernel(self.root_fd, path, follow), (path, follow)
 
     def close(self) -> None:
         self.server.dir_cache.clear()
@@ -278,6 +288,7 @@ def _request(kind: str, rest: list):
                                                                   HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(op, min_size=1, max_size=20))
 @example(ops=[("query", ["a", "b", "a"], True), ("rmdir", ["a", "b"]), ("mkdir", ["a", "b"])])
+@example(ops=[("query", ["a", ".."], True), ("query", ["..", "a"], False)])
 @example(ops=[("query", ["a", "b", "a"], True), ("rename", ["a"], ["d"], 0),
               ("mkdir", ["a"]), ("mkdir", ["a", "b"])])
 def test_cached_resolution_follows_changes_made_through_the_gofer(twins, ops):
@@ -304,3 +315,8 @@ def test_cached_resolution_follows_changes_made_through_the_gofer(twins, ops):
     for path in EVERY_PATH:
         assert cached.query(path, False) == plain.query(path, False), (path, ops)
     assert cached.fast_answers and not plain.fast_answers
+    # and from a cached parent below the root, wherever a directory there holds a name
+    # (the queries above walked to it)
+    tops = [os.path.join(cached.scratch, name) for name in FEW]
+    if any(os.path.isdir(top) and not os.path.islink(top) and os.listdir(top) for top in tops):
+        assert cached.fast_below, ops
