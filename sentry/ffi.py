@@ -659,9 +659,7 @@ else:
 
 def _fstatat_bytes_native(dirfd: int, name: bytes, flags: int) -> bytes:
     buf = _native_buffer()
-    n = _native.sv_fstatat(dirfd, name, buf, flags)
-    if n < 0:
-        raise OSError(-n, os.strerror(-n))
+    _raise_neg(_native.sv_fstatat(dirfd, name, buf, flags))
     return _cffi.unpack(buf, STAT_SIZE)
 
 
