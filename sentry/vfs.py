@@ -24,6 +24,7 @@ from sentry.events import Error
 MAXSYMLINKS = 40
 _ANON = re.compile(rb"^(pipe|socket|anon_inode):")
 _DOTS = (b".", b"..")
+_DELETED = b" (deleted)"   # what a /proc/PID/fd link's text ends with once the name is gone
 _BASE_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 # A process's own /proc/PID/{fd,fdinfo} (or task/TID/...) and its cwd/root/exe links:
 # Linux lets the process itself there even when it is not dumpable (after a setuid
@@ -430,7 +431,13 @@ class VFS:
 
     def _host_object(self, task, comps: tuple[bytes, ...], target: bytes,
                      objects: bool = False) -> HostObject | None:
-        if not objects and (target[:1] == b"/" or not _ANON.match(target)):
+        """The caller's own /proc/PID/fd link `comps` (text `target`) as the object it
+        holds, where following its text by name would not reach that object: one
+        without a path (a pipe, socket or anonymous inode), or one whose name is gone (a
+        deleted file, a memfd: "... (deleted)"), which Linux reopens all the same; with
+        `objects`, whatever it points to. None: its text is followed."""
+        deleted = target[:1] == b"/" and target.endswith(_DELETED)
+        if not objects and not deleted and (target[:1] == b"/" or not _ANON.match(target)):
             return None
         entry = self._proc_entry(comps)
         if entry is None or len(entry[2]) != 2 or entry[2][0] != b"fd":
@@ -439,7 +446,27 @@ class VFS:
         host = self.host_tid(task, int(tid if tid is not None else pid))
         if host is None:
             return None
+        if deleted and not objects and not target.startswith(b"/memfd:") and \
+                not self._in_view(host, name):
+            # a deleted file held from outside the view (its stdin): reopened, it could
+            # be written though only given for reading; its text is followed instead
+            return None
         return HostObject(b"/proc/%d/fd/%s" % (host, name))
+
+    def _in_view(self, host_tid: int, fd: bytes) -> bool:
+        """Whether descriptor `fd` of task `host_tid` is on one of the mounts of its own
+        mount namespace (the sandbox's view), not on one of the host's."""
+        def look() -> bool:
+            with open(b"/proc/%d/fdinfo/%s" % (host_tid, fd), "rb") as info:
+                mnt = next((line.split()[1] for line in info
+                            if line.startswith(b"mnt_id:")), None)
+            with open(b"/proc/%d/mountinfo" % host_tid, "rb") as mounts:
+                return mnt is not None and any(line.split(b" ", 1)[0] == mnt
+                                               for line in mounts)
+        try:
+            return self._in_proc(look)
+        except (OSError, IndexError):
+            return False
 
     @staticmethod
     def host_tid(task, ns_tid: int) -> int | None:

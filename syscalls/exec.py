@@ -13,6 +13,7 @@ import os
 from gofer import protocol as p
 from sentry import ffi
 from sentry.events import CONTINUE, Error
+from sentry.vfs import HostObject
 from syscalls.common import AT_FDCWD, answer, close_found, read_path, sint
 
 
@@ -32,6 +33,10 @@ def do_execve(kernel, task, dirfd, path_addr, flags):
                                lambda comps, _n, _t: p.Access(creds, comps, 1, os.X_OK))
     if isinstance(found, Error):
         return found
+    if isinstance(found, HostObject):
+        # its own descriptor through /proc/self/fd (a memfd, a deleted file): as fexecve
+        kernel.forget_group(task.tgid)
+        return CONTINUE
     if not isinstance(found.resp, p.ROk):
         return answer(found)
     close_found(found)

@@ -428,6 +428,38 @@ def test_own_proc_fd_after_setuid_without_exec(platform, mode, workdir):
         assert want in lines, res.stdout
 
 
+NAMELESS_THROUGH_PROC_FD = TRY + textwrap.dedent("""
+    import os, subprocess, tempfile
+    path = os.path.join(tempfile.mkdtemp(dir="/tmp"), "f")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.write(fd, b"hi")
+    os.unlink(path)
+    t("reopen-deleted", lambda: open(f"/proc/self/fd/{fd}").read())
+    t("dev-fd-deleted", lambda: open(f"/dev/fd/{fd}", "rb").read())
+    t("stat-deleted", lambda: os.stat(f"/proc/self/fd/{fd}").st_size)
+    t("write-deleted", lambda: open(f"/proc/self/fd/{fd}", "w").write("again"))
+    t("reread", lambda: os.pread(fd, 16, 0))
+    os.close(fd)
+    t("closed", lambda: os.stat(f"/proc/self/fd/{fd}"))
+    m = os.memfd_create("m", 0)
+    with open("/bin/true", "rb") as src:
+        os.write(m, src.read())
+    os.fchmod(m, 0o755)
+    t("stat-memfd", lambda: os.stat(f"/dev/fd/{m}").st_size == os.path.getsize("/bin/true"))
+    t("exec-memfd", lambda: subprocess.run([f"/proc/self/fd/{m}"], pass_fds=[m]).returncode)
+""")
+
+
+def test_proc_fd_link_to_a_nameless_file_reopens_it(workdir):
+    """/proc/self/fd/N of a deleted file or a memfd reads "... (deleted)": Linux reopens
+    (stats, executes) the object itself, where following the text finds nothing."""
+    res = _same(["python3", "-c", NAMELESS_THROUGH_PROC_FD], workdir)
+    assert res.stdout.splitlines() == [
+        "reopen-deleted ok hi", "dev-fd-deleted ok b'hi'", "stat-deleted ok 2",
+        "write-deleted ok 5", "reread ok b'again'", "closed ENOENT", "stat-memfd ok True",
+        "exec-memfd ok 0"], res.stdout
+
+
 def test_getcwd_is_relative_to_the_sandbox_root(busybox_root):
     # another root: the host's path of that directory must not show through
     res = run_do(["--root", str(busybox_root), "--cwd", "/data", "--",

@@ -201,6 +201,44 @@ def test_linkat_gives_a_held_host_file_no_name_inside(sec_root, secret, security
     assert os.stat(secret.path).st_nlink == 1
 
 
+def test_proc_fd_of_a_deleted_host_file_does_not_reopen_it(sec_root, security_progs,
+                                                         tmp_path):
+    """stdin is a host file, given read-only and deleted since: its /proc/self/fd/0 link
+    names no path. Linux reopens such a link by object, and natively root does so for
+    writing (the attempt is a real one). In the sandbox a deleted file is reopened by
+    object only when it lies on a mount of the view (a file the application made and
+    deleted itself is); the host file's link is followed by its text, which names
+    nothing inside."""
+    held = tmp_path / "held"
+    held.write_text("held")
+    with open(held) as stdin:
+        held.unlink()
+        native = subprocess.run([str(security_progs["attack"]), "reopen_deleted"],
+                                stdin=stdin, capture_output=True, text=True, timeout=60)
+        assert "reopen_held_rw ret=" in native.stdout and \
+            results(native)["reopen_held_rw"] == "ok", native.stdout
+    with open(tmp_path / "again", "w+") as stdin:
+        stdin.write("held")
+        stdin.flush()
+        os.unlink(tmp_path / "again")
+        ro = os.open(f"/proc/self/fd/{stdin.fileno()}", os.O_RDONLY)
+        try:
+            proc = subprocess.run(
+                sandvisor_cmd() + do_args(["--root", str(sec_root), "--timeout", "60", "--",
+                                           "/bin/attack", "reopen_deleted"]),
+                stdin=ro, capture_output=True, text=True, timeout=90, cwd="/tmp")
+        finally:
+            os.close(ro)
+        res = Result(proc.returncode, proc.stdout, proc.stderr)
+        got = results(res)
+        assert got["reopen_held_rw"] in ("ENOENT", "EACCES", "EPERM"), res.stdout + res.stderr
+        assert got["reopen_held_ro"] != "ok" and "write_held" not in got, res.stdout
+        assert got["reopen_own"] == "ok" and "reopen_own data=[mine]" in res.stdout, \
+            res.stdout + res.stderr
+        stdin.seek(0)
+        assert stdin.read() == "held"
+
+
 def test_init_memory_not_writable(sec_root, secret):
     """init (pid 1 in the sandbox) runs without the seccomp filter and with every
     capability; writing its memory would run unfiltered, privileged code."""

@@ -1306,6 +1306,23 @@ static int a_link_held(const char *dir) {
     return 0;
 }
 
+/* A deleted file the application was handed read-only from outside (stdin): its
+   /proc/self/fd link reads "... (deleted)". Reopened by object, as Linux reopens such
+   links, it could be written; the sandbox reopens by object only files of its own
+   view. Then a deleted file of the view's own, which it does reopen. */
+static int a_reopen_deleted(void) {
+    int fd = open("/proc/self/fd/0", O_WRONLY);
+    rep("reopen_held_rw", fd);
+    if (fd >= 0) { rep("write_held", write(fd, "pwned", 5)); close(fd); }
+    try_open("reopen_held_ro", AT_FDCWD, "/proc/self/fd/0", O_RDONLY);
+    int own = open("/rw/own", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (own < 0 || write(own, "mine", 4) != 4 || unlink("/rw/own") != 0) return 1;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", own);
+    try_open("reopen_own", AT_FDCWD, path, O_RDWR);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "bigargs-child")) { printf("child ran argc=%d\n", argc); return 0; }
     if (argc < 2) { fprintf(stderr, "usage: attack NAME [ARGS]\n"); return 2; }
@@ -1356,6 +1373,7 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "protnone")) return a_protnone();
     if (!strcmp(a, "init_fds")) return a_init_fds();
     if (!strcmp(a, "link_held")) return a_link_held(argv[3]);
+    if (!strcmp(a, "reopen_deleted")) return a_reopen_deleted();
     fprintf(stderr, "unknown attack %s\n", a);
     return 2;
 }
