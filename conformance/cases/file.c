@@ -143,6 +143,25 @@ CASE(open_tmpfile, "open linkat")
     show_file("d/named");
 }
 
+CASE(open_deleted_through_proc_fd, "open stat")
+{
+    int fd = MUST(open("gone", O_RDWR | O_CREAT, 0600));
+    MUST(write(fd, "still here", 10));
+    MUST(unlink("gone"));
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    struct stat st;
+    R(stat(proc, &st));
+    out("  size %ld nlink %ld\n", (long)st.st_size, (long)st.st_nlink);
+    int again = R(open(proc, O_RDWR));
+    char buf[16] = {0};
+    R(read(again, buf, 10));
+    out("  %s\n", buf);
+    R(pwrite(again, "STILL", 5, 0));
+    R(pread(fd, buf, 10, 0));
+    out("  %s\n", buf);
+}
+
 CASE(openat_dirfd, "openat")
 {
     mkdir("d", 0755);

@@ -67,6 +67,22 @@ CASE(memfd_create_proc_link, "memfd_create readlink")
     out("  %s\n", buf);
 }
 
+CASE(memfd_create_reopen_proc_fd, "memfd_create open stat")
+{
+    int fd = MUST(memfd_create("reopened", 0));
+    MUST(write(fd, "memory", 6));
+    char link[64], buf[8] = {0};
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    struct stat st;
+    R(stat(link, &st));
+    out("  size %ld\n", (long)st.st_size);
+    int again = R(open(link, O_RDONLY));
+    R(read(again, buf, 6));
+    out("  %s\n", buf);
+    snprintf(link, sizeof link, "/dev/fd/%d", fd);
+    R(open(link, O_WRONLY | O_APPEND));
+}
+
 CASE(memfd_create_seal_write_mmap, "memfd_create mmap")
 {
     int fd = MUST(memfd_create("sw", MFD_ALLOW_SEALING));
