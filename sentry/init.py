@@ -61,6 +61,7 @@ def run_init(cfg: SandboxConfig, mntns_fd: int, trap_sock: socket.socket,
                 os.close(target)
                 os.close(tree)
         _protect_proc()
+        _mount_mqueue()
         ffi.sethostname(cfg.hostname)
         if cfg.network == "none":
             _loopback_up()
@@ -124,6 +125,17 @@ def _kernel_filesystems() -> dict[str, int]:
     except OSError:
         pass  # sysfs needs a network namespace of our own; without it, no /sys
     return trees
+
+
+def _mount_mqueue() -> None:
+    """The sandbox's own POSIX message queues at /dev/mqueue, as a container has them
+    (mounted here: the queues are those of the IPC namespace that mounts them). The
+    view leaves the directory empty for it; without one, nothing is mounted."""
+    try:
+        ffi.mount("mqueue", "/dev/mqueue", "mqueue",
+                  ffi.MS_NOSUID | ffi.MS_NODEV | ffi.MS_NOEXEC)
+    except OSError:
+        pass   # no /dev/mqueue in this view: under Landlock, mq_open is then refused
 
 
 def _die(message: str, status_fd: int = -1, trap_sock: socket.socket | None = None) -> None:
@@ -211,6 +223,30 @@ def _loopback_up() -> None:
         fcntl.ioctl(s, _SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | _IFF_UP))
 
 
+def _confine_to_view() -> None:
+    """Landlock: no file outside the view can be opened or executed, not even one the
+    application holds a descriptor of (its stdin from a host file) through its
+    /proc/self/fd link. Opens are the sentry's, which never reopens such an object by
+    its link; but the syscalls answered by CONTINUE (docs/DESIGN.md) are run by the
+    kernel on a path the application can rewrite after the sentry read it, and a
+    rewrite to /proc/self/fd/0 would reopen a read-only host file for writing (root's
+    DAC override). Nothing where the kernel has no Landlock: SECURITY.md says what is
+    then left open. /dev/mqueue gets a rule of its own: mq_open reaches its queues
+    through the IPC namespace's internal mount of the same filesystem, beneath no
+    directory of the view."""
+    abi = ffi.landlock_abi()
+    if not abi:
+        return
+    dirs = [os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)]
+    try:
+        if ffi.fs_type("/dev/mqueue") == ffi.MQUEUE_MAGIC:
+            dirs.append(os.open("/dev/mqueue", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
+        ffi.landlock_confine_beneath(dirs, abi)
+    finally:
+        for fd in dirs:
+            os.close(fd)
+
+
 def _exec_app(cfg: SandboxConfig, trap_sock: socket.socket, status_fd: int, platform,
               bpf: bytes, gate_fd: int = -1, deathsig: bool = True) -> None:
     try:
@@ -252,6 +288,7 @@ def _exec_app(cfg: SandboxConfig, trap_sock: socket.socket, status_fd: int, plat
         # socket the trap is handed over on (closed before exec)
         close_all_but({trap_sock.fileno(), gate_fd, master})
         ffi.prctl(ffi.PR_SET_NO_NEW_PRIVS, 1)
+        _confine_to_view()
         if cfg.app_seccomp:
             # the container's own profile first: the strictest action of all filters wins
             ffi.seccomp_load_filter(cfg.app_seccomp, 0)

@@ -460,6 +460,28 @@ def test_proc_fd_link_to_a_nameless_file_reopens_it(workdir):
         "exec-memfd ok 0"], res.stdout
 
 
+MQUEUE = textwrap.dedent("""
+    import ctypes, os
+    rt = ctypes.CDLL("librt.so.1", use_errno=True)
+    rt.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
+    q = rt.mq_open(b"/sv-queue", os.O_CREAT | os.O_RDWR, 0o600, None)
+    print("mq_open", "ok" if q >= 0 else os.strerror(ctypes.get_errno()))
+    print("listed", os.listdir("/dev/mqueue"))
+    print("status", open("/dev/mqueue/sv-queue").read().split()[0])
+    rt.mq_unlink(b"/sv-queue")
+    print("after", os.listdir("/dev/mqueue"))
+""")
+
+
+def test_mq_open_queues_show_in_dev_mqueue():
+    """The sandbox's own IPC namespace's queues, at /dev/mqueue as in a container, and
+    mq_open allowed by the Landlock rules (its queues lie beneath no directory of the
+    view but that mount's)."""
+    res = run_do(["--", "python3", "-c", MQUEUE])
+    assert res.stdout.splitlines() == ["mq_open ok", "listed ['sv-queue']",
+                                       "status QSIZE:0", "after []"], res.stdout + res.stderr
+
+
 def test_getcwd_is_relative_to_the_sandbox_root(busybox_root):
     # another root: the host's path of that directory must not show through
     res = run_do(["--root", str(busybox_root), "--cwd", "/data", "--",

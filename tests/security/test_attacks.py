@@ -239,6 +239,37 @@ def test_proc_fd_of_a_deleted_host_file_does_not_reopen_it(sec_root, security_pr
         assert stdin.read() == "held"
 
 
+def test_racing_a_proc_open_does_not_reopen_a_held_host_file(sec_root, security_progs,
+                                                            tmp_path):
+    """A /proc open is answered by CONTINUE: the kernel reads the path again, and a
+    second thread can rewrite it to /proc/self/fd/0 in between, which the kernel
+    reopens by object, a read-only host file for writing (root's DAC override). Landlock
+    keeps the application to files beneath its view (sentry/init.py). Natively, and
+    without Landlock, the race is won at once."""
+    held = tmp_path / "held"
+    held.write_text("native\n")
+    held.chmod(0o444)
+    with open(held) as stdin:
+        native = subprocess.run([str(security_progs["attack"]), "reopen_race", "/nonexistent",
+                                 "200000"], stdin=stdin, capture_output=True, text=True,
+                                timeout=60)
+    assert "race won=1" in native.stdout, native.stdout
+    held.chmod(0o644)
+    held.write_text("held\n")
+    held.chmod(0o444)
+    with open(held) as stdin:
+        proc = subprocess.run(
+            sandvisor_cmd() + do_args(["--root", str(sec_root), "--timeout", "60", "--",
+                                       "/bin/attack", "reopen_race", "/nonexistent", "20000"]),
+            stdin=stdin, capture_output=True, text=True, timeout=90, cwd="/tmp")
+    res = Result(proc.returncode, proc.stdout, proc.stderr)
+    assert "race won=0" in res.stdout, res.stdout + res.stderr
+    # the rewrite did land (refused by Landlock), and the other opens went through
+    counts = dict(kv.split("=") for kv in res.stdout.split("race ", 1)[1].split())
+    assert int(counts["refused"]) > 0 and int(counts["opened"]) > 0, res.stdout
+    assert held.read_text() == "held\n"
+
+
 def test_init_memory_not_writable(sec_root, secret):
     """init (pid 1 in the sandbox) runs without the seccomp filter and with every
     capability; writing its memory would run unfiltered, privileged code."""

