@@ -71,6 +71,11 @@ class SandboxConfig:
     # at a start gate after create. `do` keeps a reaping init and starts at once.
     reaper: bool = True
     gated: bool = False
+    # Landlock keeps the application to the files beneath its view (sentry/init.py).
+    # Not for OCI containers: each `exec` would be a sibling Landlock domain, which
+    # Landlock cuts off from the container's other processes' /proc/PID (environ, maps,
+    # fd); their stdio is the engine's pipes and ptys, not host files.
+    confine_files: bool = True
     rlimits: list[tuple[int, int, int]] = field(default_factory=list)  # (resource, soft, hard)
     additional_gids: list[int] = field(default_factory=list)
     terminal: bool = False     # OCI process.terminal: a new pty inside, master sent out

@@ -288,7 +288,8 @@ def _exec_app(cfg: SandboxConfig, trap_sock: socket.socket, status_fd: int, plat
         # socket the trap is handed over on (closed before exec)
         close_all_but({trap_sock.fileno(), gate_fd, master})
         ffi.prctl(ffi.PR_SET_NO_NEW_PRIVS, 1)
-        _confine_to_view()
+        if cfg.confine_files:
+            _confine_to_view()
         if cfg.app_seccomp:
             # the container's own profile first: the strictest action of all filters wins
             ffi.seccomp_load_filter(cfg.app_seccomp, 0)

@@ -137,6 +137,7 @@ def parse_config(config: dict, bundle: str, platform: str = "auto") -> Bundle:
     cfg.platform = platform
     cfg.reaper = False
     cfg.gated = True
+    cfg.confine_files = False   # see SandboxConfig.confine_files
     linux = config.get("linux") or {}
     namespaces = {ns.get("type"): ns for ns in linux.get("namespaces", []) or []}
     for kind, ns in namespaces.items():

@@ -101,6 +101,11 @@ def test_podman_detach_exec_logs_pause_stop(podman):
     time.sleep(1)
     res = podman("exec", "d1", "sh", "-c", "echo exec-out; exit 5")
     assert (res.returncode, res.stdout) == (5, "exec-out\n")
+    # an exec'd process reaches the container's pid 1 through /proc (ptrace-mode
+    # checks), as with runc: no Landlock domain of its own (SandboxConfig.confine_files)
+    res = podman("exec", "d1", "sh", "-c",
+                 "tr '\\0' '\\n' < /proc/1/environ | grep -c '^PATH='; head -c4 /proc/1/maps")
+    assert res.returncode == 0 and res.stdout.splitlines()[0] == "1", res.stdout + res.stderr
     assert podman("logs", "d1").stdout == "started\n"
     assert podman("pause", "d1").returncode == 0
     assert podman("inspect", "-f", "{{.State.Status}}", "d1").stdout.strip() == "paused"
