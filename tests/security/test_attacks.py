@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import Result, do_args, run_native, sandvisor_cmd
+from tests.conftest import Result, do_args, run_do, run_native, sandvisor_cmd
 from tests.security.conftest import (alive, assert_held, comm, descendants, finish,
                                      results, run_sandbox, start_do, wait_for)
 
@@ -269,6 +269,23 @@ def test_racing_a_proc_open_does_not_reopen_a_held_host_file(sec_root, security_
     counts = dict(kv.split("=") for kv in res.stdout.split("race ", 1)[1].split())
     assert int(counts["refused"]) > 0 and int(counts["opened"]) > 0, res.stdout
     assert held.read_text() == "held\n"
+
+
+def test_dev_nodes_are_the_hosts_and_stay_unchanged():
+    """/dev/null, /dev/zero... in the view are binds of the host's own nodes: a chmod,
+    chown or utimes through them changed the host's /dev/null. They are read-only
+    mounts now (EROFS), and writing and reading the devices still works."""
+    before = {name: os.stat(f"/dev/{name}") for name in ("null", "zero", "tty")
+              if os.path.exists(f"/dev/{name}")}
+    script = ("for n in null zero tty; do chmod 000 /dev/$n; chown 1:1 /dev/$n; "
+              "touch -d 2001-01-01 /dev/$n; done 2>/dev/null; "
+              "echo x > /dev/null && head -c 2 /dev/zero | wc -c")
+    res = run_do(["--", "sh", "-c", script])
+    assert res.stdout.split() == ["2"], res.stdout + res.stderr
+    for name, st in before.items():
+        now = os.stat(f"/dev/{name}")
+        assert (now.st_mode, now.st_uid, now.st_gid, now.st_mtime) == \
+            (st.st_mode, st.st_uid, st.st_gid, st.st_mtime), name
 
 
 def test_init_memory_not_writable(sec_root, secret):
