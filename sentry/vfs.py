@@ -440,6 +440,11 @@ class VFS:
         if not objects and not deleted and (target[:1] == b"/" or not _ANON.match(target)):
             return None
         entry = self._proc_entry(comps)
+        if entry is not None and entry[2] == (b"exe",) and deleted and not objects:
+            # its own executable, deleted or a memfd (a self re-exec): nothing can open
+            # it for writing while it runs (ETXTBSY), so it is taken as it is
+            host = self.host_tid(task, int(entry[1] if entry[1] is not None else entry[0]))
+            return None if host is None else HostObject(b"/proc/%d/exe" % host)
         if entry is None or len(entry[2]) != 2 or entry[2][0] != b"fd":
             return None
         pid, tid, (_fd, name) = entry

@@ -450,6 +450,33 @@ NAMELESS_THROUGH_PROC_FD = TRY + textwrap.dedent("""
 """)
 
 
+SELF_REEXEC = textwrap.dedent("""
+    import os, subprocess, sys
+    if sys.argv[1:] == ["child"]:
+        print("open", open("/proc/self/exe", "rb").read(4))
+        print("stat", os.stat("/proc/self/exe").st_size == os.path.getsize(sys.executable))
+        again = subprocess.run(["/proc/self/exe", "-c", "print('again')"],
+                               capture_output=True, text=True)
+        print("reexec", again.stdout.strip())
+        sys.exit(0)
+    m = os.memfd_create("py", 0)
+    with open(sys.executable, "rb") as src:
+        os.sendfile(m, src.fileno(), 0, os.path.getsize(sys.executable))
+    sys.stdout.flush()
+    os.execve(m, [sys.executable, "-c", SCRIPT, "child"], dict(os.environ))
+""")
+
+
+def test_proc_self_exe_of_a_memfd_program_reopens_it():
+    """A program run from a memfd (or deleted since) reads, stats and runs itself again
+    through /proc/self/exe, whose text "/memfd:py (deleted)" names nothing."""
+    script = SELF_REEXEC.replace("SCRIPT", repr(SELF_REEXEC.replace("SCRIPT", "''")))
+    res = run_do(["--", "python3", "-c", script])
+    assert res.stdout.splitlines() == ["open b'\\x7fELF'", "stat True", "reexec again"], \
+        res.stdout + res.stderr
+    assert run_native(["python3", "-c", script]).stdout == res.stdout
+
+
 def test_proc_fd_link_to_a_nameless_file_reopens_it(workdir):
     """/proc/self/fd/N of a deleted file or a memfd reads "... (deleted)": Linux reopens
     (stats, executes) the object itself, where following the text finds nothing."""
