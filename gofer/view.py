@@ -231,11 +231,7 @@ class ViewBuilder:
                 # read-only: the node is the host's own, and a chmod, chown, utimes or
                 # xattr through it changed the host's /dev/null (found in stop 20);
                 # reading and writing a device ignore the mount's flag
-                bound = os.open(name, os.O_PATH | os.O_CLOEXEC, dir_fd=dev)
-                try:
-                    ffi.mount_setattr(bound, ffi.MOUNT_ATTR_RDONLY | ffi.MOUNT_ATTR_NOSUID)
-                finally:
-                    os.close(bound)
+                _make_readonly(f"{_fdpath(dev)}/{name}")
             for name, target in DEV_LINKS.items():
                 os.symlink(target, name, dir_fd=dev)
             for name in ("pts", "shm", "mqueue"):

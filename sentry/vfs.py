@@ -166,16 +166,13 @@ class VFS:
         object without a path is, and the others' targets are followed by name.
         `creds`: whose lookup it is, for the search checks the VFS makes itself (dots);
         the caller's filesystem ids unless given (access(2) walks with the real ids)."""
-        if path[:1] == b"/" and not root and len(path) < ffi.PATH_MAX:
-            stack, pending, base = [], path.split(b"/"), None   # the common case, at once
-        else:
-            begun = self.start(task, dirfd, path, root)
-            if isinstance(begun, Error):
-                return begun
-            stack, pending = begun
-            # under RESOLVE_IN_ROOT an absolute path starts at the dirfd too
-            base = Base(tuple(stack), task.tid, dirfd) \
-                if stack and (path[:1] != b"/" or root) else None
+        begun = self.start(task, dirfd, path, root)
+        if isinstance(begun, Error):
+            return begun
+        stack, pending = begun
+        # under RESOLVE_IN_ROOT an absolute path starts at the dirfd too
+        base = Base(tuple(stack), task.tid, dirfd) \
+            if stack and (path[:1] != b"/" or root) else None
         return self.run(task, stack, pending, follow, build, root, resolve, base, objects,
                         creds)
 
@@ -188,27 +185,17 @@ class VFS:
         home = base if root and base is not None and base.comps == tuple(root) else None
         beneath = bool(resolve & ffi.RESOLVE_BENEATH)
         trailing = bool(pending) and pending[-1] == b"" and len(pending) > 1
-        pending = list(filter(None, pending))
-        first = None
-        if b"." in pending or b".." in pending:
-            pending.reverse()  # a stack: the next name is pending[-1]
-        else:
-            # no dot anywhere (the common case): every name goes in the first request
-            first, pending = pending, []
-            if first and len(max(first, key=len)) > ffi.NAME_MAX:
-                return Error(errno.ENAMETOOLONG)
+        pending = [c for c in pending if c]
+        pending.reverse()  # a stack: the next name is pending[-1]
         links = 0
         last_is_name = True
         while True:
-            if first is not None:
-                names, first = first, None
-            else:
-                names = []
-                while pending and pending[-1] not in _DOTS:
-                    name = pending.pop()
-                    if len(name) > ffi.NAME_MAX:
-                        return Error(errno.ENAMETOOLONG)
-                    names.append(name)
+            names: list[bytes] = []
+            while pending and pending[-1] not in _DOTS:
+                name = pending.pop()
+                if len(name) > ffi.NAME_MAX:
+                    return Error(errno.ENAMETOOLONG)
+                names.append(name)
             if pending:
                 # A dot follows: what precedes it must be walked as directories, and
                 # the caller must be able to search the last (as every lookup in a
@@ -245,9 +232,7 @@ class VFS:
                     return Error(errno.EXDEV)
                 last_is_name = False
                 continue
-            comps = tuple(stack + names)
-            if comps[:1] == self.proc[:1]:
-                comps = self._subst(task, comps, follow or trailing)
+            comps = self._subst(task, tuple(stack + names), follow or trailing)
             if objects and not pending and not trailing:
                 # the caller's own /proc/PID/fd/N: Linux lets a process into its own
                 # fd directory and links even when it is not dumpable (after a setuid
@@ -435,22 +420,25 @@ class VFS:
         holds, where following its text by name would not reach that object: one
         without a path (a pipe, socket or anonymous inode), or one whose name is gone (a
         deleted file, a memfd: "... (deleted)"), which Linux reopens all the same; with
-        `objects`, whatever it points to. None: its text is followed."""
+        `objects`, whatever it points to. Its own exe link too, once deleted or a memfd
+        (a self re-exec): nothing can open it for writing while it runs (ETXTBSY). None:
+        its text is followed."""
         deleted = target[:1] == b"/" and target.endswith(_DELETED)
         if not objects and not deleted and (target[:1] == b"/" or not _ANON.match(target)):
             return None
         entry = self._proc_entry(comps)
-        if entry is not None and entry[2] == (b"exe",) and deleted and not objects:
-            # its own executable, deleted or a memfd (a self re-exec): nothing can open
-            # it for writing while it runs (ETXTBSY), so it is taken as it is
-            host = self.host_tid(task, int(entry[1] if entry[1] is not None else entry[0]))
-            return None if host is None else HostObject(b"/proc/%d/exe" % host)
-        if entry is None or len(entry[2]) != 2 or entry[2][0] != b"fd":
+        if entry is None:
             return None
-        pid, tid, (_fd, name) = entry
+        pid, tid, rest = entry
+        exe = rest == (b"exe",) and deleted and not objects
+        if not exe and (len(rest) != 2 or rest[0] != b"fd"):
+            return None
         host = self.host_tid(task, int(tid if tid is not None else pid))
         if host is None:
             return None
+        if exe:
+            return HostObject(b"/proc/%d/exe" % host)
+        name = rest[1]
         if deleted and not objects and not target.startswith(b"/memfd:") and \
                 not self._in_view(host, name):
             # a deleted file held from outside the view (its stdin): reopened, it could
